@@ -43,7 +43,7 @@ public struct Step: Sendable {
     public var kind: Kind?
     public var kindLocation: SourceLocation?
     public var question: LocalizedText?
-    public var options: [Option]
+    public var options: [StepOption]
     public var optionsLocation: SourceLocation?
     public var examples: LocalizedList?
     public var patterns: [Located<String>]
@@ -64,7 +64,7 @@ public struct Step: Sendable {
         kind = map["kind"]?.string.flatMap(Kind.init(rawValue:))
         kindLocation = map["kind"]?.location
         question = LocalizedText(map["question"])
-        options = map["options"]?.sequence?.items.compactMap { $0.mapping.flatMap(Option.init) } ?? []
+        options = map["options"]?.sequence?.items.compactMap { $0.mapping.flatMap(StepOption.init) } ?? []
         optionsLocation = map["options"]?.location
         examples = LocalizedList(map["examples"])
         patterns = map.identifiers("patterns")
@@ -95,7 +95,7 @@ public struct Step: Sendable {
     public var optionIDs: [String] { options.map(\.id.value) }
 }
 
-public struct Option: Sendable {
+public struct StepOption: Sendable {
     public var id: Located<String>
     public var title: LocalizedText?
     public var description: LocalizedText?

@@ -4,6 +4,7 @@ public struct Tenant: Sendable {
         public var name: String
         public var datasetID: Located<String>
         public var tokenEnv: String?
+        public var actionSource: String
     }
 
     public var file: String
@@ -60,7 +61,8 @@ public struct Tenant: Sendable {
         var streams: [String: Stream] = [:]
         for pair in root["streams"]?.mapping?.pairs ?? [] {
             guard let map = pair.value.mapping, let dataset = map.located("dataset_id") else { continue }
-            streams[pair.key.text] = Stream(name: pair.key.text, datasetID: dataset, tokenEnv: map["access_token_env"]?.string)
+            streams[pair.key.text] = Stream(name: pair.key.text, datasetID: dataset, tokenEnv: map["access_token_env"]?.string,
+                                            actionSource: map["action_source"]?.string ?? "business_messaging")
         }
         self.streams = streams
         var names: [String: Located<String>] = [:]

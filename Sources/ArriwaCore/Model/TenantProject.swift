@@ -8,7 +8,11 @@ public struct TenantProject: Sendable {
     public var manifest: Manifest?
     public var flows: [Flow]
     public var files: [String: SourceFile]
+    /// The parsed root of each file that parsed, by path.
+    public var roots: [String: YNode] = [:]
     public var diagnostics: [Diagnostic]
+    /// Files that could not be read at all (a usage problem: exit 2).
+    public var unreadable: [LoadError] = []
 
     public init(directory: String?, tenant: Tenant? = nil, manifest: Manifest? = nil, flows: [Flow] = [],
                 files: [String: SourceFile] = [:], diagnostics: [Diagnostic] = []) {
@@ -21,6 +25,7 @@ public struct TenantProject: Sendable {
     }
 
     public func flow(named name: String) -> Flow? { flows.first { $0.name?.value == name } }
+    public func rootNode(of path: String) -> YNode? { roots[path] }
 }
 
 /// Loads tenant directories and flow files.
@@ -30,12 +35,20 @@ public enum ProjectLoader {
     public static let flowSuffix = ".flow.yaml"
 
     /// Parses and schema-checks one file. Returns its root mapping when it has one.
-    public static func loadFile(_ source: SourceFile, schema: ObjectSchema) -> (YMapping?, [Diagnostic]) {
+    public static func loadFile(_ source: SourceFile, schema: ObjectSchema) -> (YNode?, [Diagnostic]) {
         let (root, syntax) = YAMLLoader.load(source)
         guard let root else { return (nil, syntax) }
         var checker = SchemaChecker()
         checker.checkObject(root, schema, place: "")
-        return (root.mapping, syntax + checker.diagnostics)
+        return (root, syntax + checker.diagnostics)
+    }
+
+    static func add(_ source: SourceFile, schema: ObjectSchema, to project: inout TenantProject) -> YMapping? {
+        project.files[source.path] = source
+        let (root, diagnostics) = loadFile(source, schema: schema)
+        project.diagnostics += diagnostics
+        project.roots[source.path] = root
+        return root?.mapping
     }
 
     /// A tenant directory: tenant.yaml, manifest.yaml and every *.flow.yaml directly inside it.
@@ -48,30 +61,24 @@ public enum ProjectLoader {
         func read(_ name: String) -> SourceFile? {
             let path = "\(dir)/\(name)"
             do {
-                let file = try SourceFile.read(path: path)
-                project.files[path] = file
-                return file
+                return try SourceFile.read(path: path)
             } catch {
-                project.diagnostics.append(Diagnostic(rule: "yaml.syntax", message: error.message, at: SourceLocation(file: path, line: 1, column: 1)))
+                project.unreadable.append(error)
                 return nil
             }
         }
 
-        if entries.contains(tenantFile), let file = read(tenantFile) {
-            let (root, diagnostics) = loadFile(file, schema: FileSchemas.tenant)
-            project.diagnostics += diagnostics
-            project.tenant = root.map { Tenant(file: file.path, root: $0) }
+        if entries.contains(tenantFile), let file = read(tenantFile),
+           let root = add(file, schema: FileSchemas.tenant, to: &project) {
+            project.tenant = Tenant(file: file.path, root: root)
         }
-        if entries.contains(manifestFile), let file = read(manifestFile) {
-            let (root, diagnostics) = loadFile(file, schema: FileSchemas.manifest)
-            project.diagnostics += diagnostics
-            project.manifest = root.map { Manifest(file: file.path, root: $0) }
+        if entries.contains(manifestFile), let file = read(manifestFile),
+           let root = add(file, schema: FileSchemas.manifest, to: &project) {
+            project.manifest = Manifest(file: file.path, root: root)
         }
         for name in entries where name.hasSuffix(flowSuffix) {
-            guard let file = read(name) else { continue }
-            let (root, diagnostics) = loadFile(file, schema: FileSchemas.flow)
-            project.diagnostics += diagnostics
-            if let root { project.flows.append(Flow(file: file.path, root: root)) }
+            guard let file = read(name), let root = add(file, schema: FileSchemas.flow, to: &project) else { continue }
+            project.flows.append(Flow(file: file.path, root: root))
         }
         return project
     }
@@ -82,12 +89,11 @@ public enum ProjectLoader {
         for path in paths {
             do {
                 let file = try SourceFile.read(path: path)
-                project.files[path] = file
-                let (root, diagnostics) = loadFile(file, schema: FileSchemas.flow)
-                project.diagnostics += diagnostics
-                if let root { project.flows.append(Flow(file: path, root: root)) }
+                if let root = add(file, schema: FileSchemas.flow, to: &project) {
+                    project.flows.append(Flow(file: path, root: root))
+                }
             } catch {
-                project.diagnostics.append(Diagnostic(rule: "yaml.syntax", message: error.message, at: SourceLocation(file: path, line: 1, column: 1)))
+                project.unreadable.append(error)
             }
         }
         return project

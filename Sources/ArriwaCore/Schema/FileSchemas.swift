@@ -50,7 +50,7 @@ public enum FileSchemas {
             Property("api_version", .string(.text), default: "v20.0", "Graph API version."),
             Property("business_account_id", .string(.text), "WABA id sent in user_data."),
             Property("hash_phone", .boolean, default: "false", "Send user_data.ph (SHA-256 of the normalized phone)."),
-            Property("event_names", .map(key: .identifier, value: .string(.text)), "Funnel event → Meta event name (e.g. QUALIFY_COMPLETE: QualifiedLead)."),
+            Property("event_names", .map(key: .identifier, value: .string(.text)), "Funnel event → Meta event name (e.g. QUALIFY_COMPLETE: QualifiedLead); `none` keeps it off CAPI."),
         ])), "Meta Conversions API for business messaging."),
         Property("audiences", .map(key: .identifier, value: .object(ObjectSchema("audience", [
             Property("id", .string(.text), "Meta Custom Audience id."),
@@ -85,6 +85,8 @@ public enum FileSchemas {
     static let streamSchema = ObjectSchema("stream", [
         Property("dataset_id", .string(.text), required: true, "Meta dataset (pixel) id."),
         Property("access_token_env", .string(.envVar), "Env var holding the CAPI access token for this dataset."),
+        Property("action_source", .string(.oneOf(["business_messaging", "chat", "system_generated", "other"])), default: "business_messaging",
+                 "CAPI action_source; business_messaging accepts only Meta's allowed event names."),
     ])
 
     public static let manifest = ObjectSchema("manifest.yaml", summary: "The qualification manifest: the steps Q1..Qn the qualification flow loops over.", [

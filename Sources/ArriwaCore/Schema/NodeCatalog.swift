@@ -23,7 +23,7 @@ public enum NodeCatalog {
         ]
     }
 
-    static let next = Property("next", .string(.identifier), required: true, "Id of the node that runs next.")
+    static let next = Property("next", .string(.identifier), "Id of the node that runs next (a path must go on to end, handover or a wait: rule graph.dead-end).")
 
     public static let templateSchema: Schema = .object(ObjectSchema("template", summary: "An approved WhatsApp template, used outside the 24-hour window.", [
         Property("name", .string(.identifier), required: true, "Template name as approved in WhatsApp Manager."),
