@@ -49,11 +49,21 @@ public struct SchemaChecker {
         case .any:
             return
         case .oneOf(let alternatives):
-            guard let fit = alternatives.first(where: { Self.kindFits(node, $0) }) else {
+            let fits = alternatives.filter { Self.kindFits(node, $0) }
+            guard let first = fits.first else {
                 report("schema.type", "\(place.isEmpty ? "value" : "'\(place)'") must be \(Self.expected(schema)), found \(node.kindName)", at: node.location)
                 return
             }
-            check(node, fit, place: place)
+            // Several alternatives of the same kind (integer or text): the first that accepts the value wins.
+            for alternative in fits.dropFirst() {
+                var trial = SchemaChecker()
+                trial.check(node, first, place: place)
+                if trial.diagnostics.isEmpty { break }
+                var other = SchemaChecker()
+                other.check(node, alternative, place: place)
+                if other.diagnostics.isEmpty { return }
+            }
+            check(node, first, place: place)
         case .string(let format):
             guard case .scalar(let s) = node, !s.isNull else {
                 report("schema.type", "'\(place)' must be \(format.summary), found \(node.kindName)", at: node.location)
@@ -241,7 +251,7 @@ extension Unicode.Scalar {
 /// Did-you-mean suggestions by edit distance.
 public enum Suggest {
     public static func closest(to word: String, in candidates: [String]) -> String? {
-        let limit = max(1, word.count / 3)
+        let limit = word.count >= 4 ? max(2, word.count / 3) : 1
         var best: (String, Int)? = nil
         for candidate in candidates {
             let d = distance(word.lowercased(), candidate.lowercased())
