@@ -14,21 +14,24 @@ struct ExprLexer: Sendable {
         return index < chars.count ? chars[index] : nil
     }
 
+    // ASCII byte checks: Unicode property look-ups dominate lexing time otherwise.
     private static func isIdentifierStart(_ c: Character) -> Bool {
-        c.isASCII && (c.isLetter || c == "_")
+        guard let a = c.asciiValue else { return false }
+        return (a >= 97 && a <= 122) || (a >= 65 && a <= 90) || a == 95
     }
 
     private static func isIdentifierPart(_ c: Character) -> Bool {
-        c.isASCII && (c.isLetter || c.isNumber || c == "_")
+        guard let a = c.asciiValue else { return false }
+        return (a >= 97 && a <= 122) || (a >= 65 && a <= 90) || (a >= 48 && a <= 57) || a == 95
     }
 
     private static func isDigit(_ c: Character?) -> Bool {
-        guard let c else { return false }
-        return c.isASCII && c.isNumber
+        guard let a = c?.asciiValue else { return false }
+        return a >= 48 && a <= 57
     }
 
     mutating func next() throws(ExprError) -> ExprToken {
-        while let c = peek(), c.isWhitespace { position += 1 }
+        while let c = peek(), c == " " || c.isWhitespace { position += 1 }
         let start = position
         guard let c = peek() else {
             return ExprToken(kind: .end, span: ExprSpan(offset: start, length: 0))

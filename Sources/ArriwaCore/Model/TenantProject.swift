@@ -52,7 +52,7 @@ public enum ProjectLoader {
     }
 
     /// A tenant directory: tenant.yaml, manifest.yaml and every *.flow.yaml directly inside it.
-    public static func loadTenant(directory: String) -> TenantProject {
+    public static func loadTenant(directory: String, includingFlows: Bool = true) -> TenantProject {
         var project = TenantProject(directory: directory)
         let fm = FileManager.default
         let entries = ((try? fm.contentsOfDirectory(atPath: directory)) ?? []).sorted()
@@ -76,9 +76,54 @@ public enum ProjectLoader {
            let root = add(file, schema: FileSchemas.manifest, to: &project) {
             project.manifest = Manifest(file: file.path, root: root)
         }
-        for name in entries where name.hasSuffix(flowSuffix) {
+        for name in entries where includingFlows && name.hasSuffix(flowSuffix) {
             guard let file = read(name), let root = add(file, schema: FileSchemas.flow, to: &project) else { continue }
             project.flows.append(Flow(file: file.path, root: root))
+        }
+        return project
+    }
+
+    /// As `loadTenant(directory:)`, parsing the flow files concurrently (a tenant may hold
+    /// hundreds of flows). The result is identical: flows stay in file-name order.
+    public static func loadTenantConcurrently(directory: String) async -> TenantProject {
+        let flowNames = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(flowSuffix) }
+        guard flowNames.count > 8 else { return loadTenant(directory: directory) }
+        let dir = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        // tenant.yaml and manifest.yaml alone, then the flows in parallel chunks.
+        var project = loadTenant(directory: directory, includingFlows: false)
+        let paths = flowNames.sorted().map { "\(dir)/\($0)" }
+        let chunkSize = max(8, paths.count / (ProcessInfo.processInfo.activeProcessorCount * 4))
+        let chunks = stride(from: 0, to: paths.count, by: chunkSize).map { Array(paths[$0..<min($0 + chunkSize, paths.count)]) }
+        let parts = await withTaskGroup(of: (Int, TenantProject).self) { group in
+            for (index, chunk) in chunks.enumerated() { group.addTask { (index, loadFlows(paths: chunk)) } }
+            var parts: [(Int, TenantProject)] = []
+            for await part in group { parts.append(part) }
+            return parts.sorted { $0.0 < $1.0 }.map(\.1)
+        }
+        for part in parts {
+            project.flows += part.flows
+            project.files.merge(part.files) { first, _ in first }
+            project.roots.merge(part.roots) { first, _ in first }
+            project.diagnostics += part.diagnostics
+            project.unreadable += part.unreadable
+        }
+        return project
+    }
+
+    /// A tenant from in-memory files (tenant.yaml, manifest.yaml, *.flow.yaml by base name),
+    /// e.g. a deploy request or a test. Paths in diagnostics are the files' own paths.
+    public static func loadTenant(files: [SourceFile], directory: String? = nil) -> TenantProject {
+        var project = TenantProject(directory: directory ?? "")
+        let sorted = files.sorted { $0.path < $1.path }
+        func base(_ file: SourceFile) -> String { (file.path as NSString).lastPathComponent }
+        if let file = sorted.first(where: { base($0) == tenantFile }), let root = add(file, schema: FileSchemas.tenant, to: &project) {
+            project.tenant = Tenant(file: file.path, root: root)
+        }
+        if let file = sorted.first(where: { base($0) == manifestFile }), let root = add(file, schema: FileSchemas.manifest, to: &project) {
+            project.manifest = Manifest(file: file.path, root: root)
+        }
+        for file in sorted where base(file).hasSuffix(flowSuffix) {
+            if let root = add(file, schema: FileSchemas.flow, to: &project) { project.flows.append(Flow(file: file.path, root: root)) }
         }
         return project
     }

@@ -105,7 +105,7 @@ public enum ValidationRun {
         let project: TenantProject
         switch target.kind {
         case .tenant:
-            project = ProjectLoader.loadTenant(directory: target.path)
+            project = await ProjectLoader.loadTenantConcurrently(directory: target.path)
         case .looseFiles(let paths):
             project = await loadLoose(paths)
         }

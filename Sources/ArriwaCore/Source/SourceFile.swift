@@ -55,3 +55,42 @@ public struct LoadError: Error, Sendable, CustomStringConvertible {
 
     public var description: String { "\(path): \(message)" }
 }
+
+extension String {
+    /// True when the text has a `${` interpolation (a byte search, cheap on hot paths).
+    var hasInterpolation: Bool {
+        var previous: UInt8 = 0
+        for byte in utf8 {
+            if previous == UInt8(ascii: "$") && byte == UInt8(ascii: "{") { return true }
+            previous = byte
+        }
+        return false
+    }
+
+    func containsByte(_ ascii: Unicode.Scalar) -> Bool { utf8.contains(UInt8(ascii: ascii)) }
+}
+
+extension String {
+    /// Substring search over UTF-8 bytes without Foundation (which bridges to CFString and is
+    /// an order of magnitude slower on whole files).
+    public func containsBytes(_ needle: String) -> Bool {
+        let pattern = Array(needle.utf8)
+        guard let first = pattern.first else { return true }
+        var found = false
+        var mutableSelf = self
+        mutableSelf.withUTF8 { haystack in
+            guard haystack.count >= pattern.count else { return }
+            var i = 0
+            let last = haystack.count - pattern.count
+            while i <= last {
+                if haystack[i] == first {
+                    var j = 1
+                    while j < pattern.count && haystack[i + j] == pattern[j] { j += 1 }
+                    if j == pattern.count { found = true; return }
+                }
+                i += 1
+            }
+        }
+        return found
+    }
+}

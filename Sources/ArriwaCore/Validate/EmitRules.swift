@@ -96,7 +96,7 @@ enum EmitRules {
             return names.map { ($0, event.location) }
         }
         if let step = node.map["step"]?.scalar, let manifest {
-            let steps = step.text.contains("${") ? manifest.steps : manifest.steps.filter { $0.id.value == step.text }
+            let steps = step.text.hasInterpolation ? manifest.steps : manifest.steps.filter { $0.id.value == step.text }
             return steps.map { ($0.eventName, $0.event?.location ?? step.location) }
         }
         return []

@@ -56,7 +56,7 @@ enum ManifestRules {
         // Flows' literal step references.
         for flow in context.project.flows {
             for node in flow.nodes where ["llm.classify", "wa.send", "emit"].contains(node.type.value) {
-                if let step = node.map["step"]?.scalar, !step.text.contains("${") {
+                if let step = node.map["step"]?.scalar, !step.text.hasInterpolation {
                     checkTarget(Located(step.text, at: step.location), &context)
                 }
             }
@@ -131,18 +131,29 @@ enum HygieneRules {
     static let secretKeyWords = ["token", "secret", "password", "passwd", "api_key", "apikey", "private_key", "authorization", "credential"]
     static let secretPrefixes = ["EAA", "sk-", "sk_live_", "sk_test_", "rk_live_", "whsec_", "xoxb-", "xoxp-", "ghp_", "AKIA", "Bearer "]
 
+    /// A key that names a secret (token, password, ...) rather than its env var (`*_env`).
+    /// Byte search on purpose: this runs for every scalar of every file.
+    static func isSecretKey(_ key: String?) -> Bool {
+        guard let key, !key.hasSuffix("_env") else { return false }
+        let bytes = Array(key.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 })
+        return secretKeyWordBytes.contains { word in
+            guard word.count <= bytes.count else { return false }
+            return (0...(bytes.count - word.count)).contains { start in bytes[start..<start + word.count].elementsEqual(word) }
+        }
+    }
+
+    static let secretKeyWordBytes: [[UInt8]] = secretKeyWords.map { Array($0.utf8) }
+
     static func looksSecret(_ text: String) -> Bool {
-        guard text.count >= 20, !text.contains(" ") || text.hasPrefix("Bearer ") else { return false }
+        guard text.utf8.count >= 20, !text.containsByte(" ") || text.hasPrefix("Bearer ") else { return false }
         return secretPrefixes.contains { text.hasPrefix($0) }
     }
 
     static func scan(_ node: YNode, key: String?, _ context: inout ValidationContext) {
         switch node {
         case .scalar(let s):
-            guard !s.isNull, !s.text.contains("${") else { return }
-            let lowered = key?.lowercased() ?? ""
-            let keyed = !lowered.hasSuffix("_env") && secretKeyWords.contains { lowered.contains($0) }
-            if keyed && !s.text.isEmpty && s.boolValue == nil {
+            guard !s.isNull, !s.text.hasInterpolation else { return }
+            if isSecretKey(key) && !s.text.isEmpty && s.boolValue == nil {
                 context.report("hygiene.inline-secret", "'\(key ?? "")' holds a secret value inline", at: s.location, length: min(s.text.count, 40),
                                hint: "move the value to an environment variable and write `\(key ?? "")_env: NAME`")
             } else if looksSecret(s.text) {

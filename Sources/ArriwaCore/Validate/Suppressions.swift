@@ -37,7 +37,7 @@ public enum Suppressions {
         for path in files.keys.sorted() {
             guard let file = files[path] else { continue }
             // Cheap pre-check: most files have no suppression comment at all.
-            guard file.text.contains(marker) else { continue }
+            guard file.text.containsBytes(marker) else { continue }
             for comment in comments(in: file) {
                 problems += check(comment)
                 guard comment.hasReason, let line = comment.targetLine else { continue }

@@ -85,9 +85,9 @@ public struct YScalar: Sendable, Hashable {
     public func location(atOffset offset: Int) -> SourceLocation {
         switch style {
         case .plain, .singleQuoted, .doubleQuoted:
-            guard !text.contains("\n") else { return location }
-            if style == .singleQuoted && text.contains("'") { return contentLocation }
-            if style == .doubleQuoted && (text.contains("\\") || text.contains("\"")) { return contentLocation }
+            guard !text.containsByte("\n") else { return location }
+            if style == .singleQuoted && text.containsByte("'") { return contentLocation }
+            if style == .doubleQuoted && (text.containsByte("\\") || text.containsByte("\"")) { return contentLocation }
             let prefix = text.prefix(max(0, offset))
             return contentLocation.advanced(by: prefix.unicodeScalars.count)
         case .literal, .folded:
