@@ -128,6 +128,15 @@ public enum ProjectLoader {
         return project
     }
 
+    /// Loose in-memory flow files (tests, editors): only flow-level rules apply.
+    public static func loadFlows(files: [SourceFile]) -> TenantProject {
+        var project = TenantProject(directory: nil)
+        for file in files {
+            if let root = add(file, schema: FileSchemas.flow, to: &project) { project.flows.append(Flow(file: file.path, root: root)) }
+        }
+        return project
+    }
+
     /// Loose flow files with no tenant around them: only flow-level rules apply.
     public static func loadFlows(paths: [String]) -> TenantProject {
         var project = TenantProject(directory: nil)

@@ -21,25 +21,21 @@ public struct SourceFile: Sendable {
         return SourceFile(path: path, text: text)
     }
 
-    /// The text of a 1-based line without its line break, or nil when out of range.
+    /// The text of a 1-based line without its line break (LF or CRLF), or nil when out of range.
     public func line(_ number: Int) -> String? {
-        guard number >= 1 else { return nil }
-        var current = 1
-        var start = text.startIndex
-        while current < number {
-            guard let newline = text[start...].firstIndex(of: "\n") else { return nil }
-            start = text.index(after: newline)
-            current += 1
-        }
-        let end = text[start...].firstIndex(of: "\n") ?? text.endIndex
-        var line = String(text[start..<end])
-        if line.hasSuffix("\r") { line.removeLast() }
-        return line
+        let all = lines
+        guard number >= 1, number <= all.count else { return nil }
+        return String(all[number - 1])
     }
 
-    /// All lines, split once (for suppression comments and the like).
+    /// All lines without their breaks. Split on bytes: Swift reads "\r\n" as one Character,
+    /// so splitting on the Character "\n" would miss CRLF line ends.
     public var lines: [Substring] {
-        text.split(separator: "\n", omittingEmptySubsequences: false)
+        text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { bytes in
+            var line = Substring(bytes)
+            if line.utf8.last == UInt8(ascii: "\r") { line = Substring(line.utf8.dropLast()) }
+            return line
+        }
     }
 }
 
