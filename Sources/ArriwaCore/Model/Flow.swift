@@ -66,21 +66,27 @@ public struct FlowNode: Sendable {
 
     public var spec: NodeTypeSpec? { NodeCatalog.spec(for: type.value) }
 
-    /// Outgoing edges in source order.
+    /// Outgoing edges in source order. Only keys the node type accepts make edges (a stray
+    /// `next:` on an end node is reported as an unknown key, not followed).
     public var edges: [Edge] {
+        guard let schema = spec?.schema else { return [] }
         var edges: [Edge] = []
-        if let next = map.located("next") { edges.append(Edge(label: "next", target: next)) }
-        for (index, branch) in (map["branches"]?.sequence?.items ?? []).enumerated() {
-            if let next = branch.mapping?.located("next") {
-                let label = branch.mapping?["when"]?.string ?? "branch \(index + 1)"
-                edges.append(Edge(label: label, target: next))
+        if schema.property("next") != nil, let next = map.located("next") { edges.append(Edge(label: "next", target: next)) }
+        if schema.property("branches") != nil {
+            for (index, branch) in (map["branches"]?.sequence?.items ?? []).enumerated() {
+                if let next = branch.mapping?.located("next") {
+                    let label = branch.mapping?["when"]?.string ?? "branch \(index + 1)"
+                    edges.append(Edge(label: label, target: next))
+                }
             }
         }
-        if let otherwise = map.located("else") { edges.append(Edge(label: "else", target: otherwise)) }
-        for (key, value) in map.stringMap("on") {
-            if let target = value.string { edges.append(Edge(label: key.value, target: Located(target, at: value.location))) }
+        if schema.property("else") != nil, let otherwise = map.located("else") { edges.append(Edge(label: "else", target: otherwise)) }
+        if schema.property("on") != nil {
+            for (key, value) in map.stringMap("on") {
+                if let target = value.string { edges.append(Edge(label: key.value, target: Located(target, at: value.location))) }
+            }
         }
-        if let fallback = map.located("default"), type.value == "call" { edges.append(Edge(label: "default", target: fallback)) }
+        if schema.property("default") != nil, let fallback = map.located("default") { edges.append(Edge(label: "default", target: fallback)) }
         return edges
     }
 

@@ -65,7 +65,7 @@ public struct Step: Sendable {
         kindLocation = map["kind"]?.location
         question = LocalizedText(map["question"])
         options = map["options"]?.sequence?.items.compactMap { $0.mapping.flatMap(StepOption.init) } ?? []
-        optionsLocation = map["options"]?.location
+        optionsLocation = map.pair("options")?.key.location
         examples = LocalizedList(map["examples"])
         patterns = map.identifiers("patterns")
         clarify = LocalizedText(map["clarify"])

@@ -94,7 +94,7 @@ enum ExpressionRules {
             default: fits = false
             }
             if !fits {
-                context.report("expr.type-mismatch", "default of '\(variable.name.value)' is not a \(type.rawValue)", at: value.location)
+                context.report("expr.type-mismatch", "default of '\(variable.name.value)' is not of type \(type.rawValue)", at: value.location)
             }
         }
     }

@@ -26,7 +26,7 @@ enum GraphRules {
         }
         if let start = flow.start {
             if let node = analysis.node(start.value) {
-                if node.type.value != "start" {
+                if node.type.value != "start" && !starts.isEmpty {
                     context.report("graph.start-count", "`start: \(start.value)` names a \(node.type.value) node, not a start node", at: start)
                 }
             } else {

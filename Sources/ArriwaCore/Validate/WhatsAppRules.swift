@@ -82,8 +82,8 @@ enum WhatsAppRules {
         if map["text"] != nil && map["step"] != nil {
             context.report("schema.invalid-value", "wa.send '\(node.id.value)' has both `text` and `step`; use one", at: map["step"]?.location ?? node.location)
         }
-        if let items = map["buttons"]?.sequence, !(1...maxButtons).contains(items.items.count) {
-            context.report("wa.buttons-count", "\(items.items.count) reply buttons; WhatsApp allows 1 to \(maxButtons)", at: items.location,
+        if let pair = map.pair("buttons"), let items = pair.value.sequence, !(1...maxButtons).contains(items.items.count) {
+            context.report("wa.buttons-count", "\(items.items.count) reply buttons; WhatsApp allows 1 to \(maxButtons)", at: pair.key.location, length: 7,
                            hint: items.items.count > maxButtons ? "send more than 3 choices as a `list`" : nil)
         }
         checkTitles(buttons.compactMap { LocalizedText($0["title"]) }, max: buttonTitle, rule: "wa.button-title", what: "button title", &context)
@@ -91,7 +91,8 @@ enum WhatsAppRules {
         if let list {
             let rows = (list["sections"]?.sequence?.items ?? []).flatMap { $0.mapping?["rows"]?.sequence?.items.compactMap(\.mapping) ?? [] }
             if rows.isEmpty || rows.count > listRows {
-                context.report("wa.list-rows", "the list has \(rows.count) rows; WhatsApp allows 1 to \(listRows) in total", at: list.location)
+                context.report("wa.list-rows", "the list has \(rows.count) rows; WhatsApp allows 1 to \(listRows) in total",
+                               at: map.pair("list")?.key.location ?? list.location, length: 4)
             }
             checkTitles(rows.compactMap { LocalizedText($0["title"]) }, max: rowTitle, rule: "wa.list-row-title", what: "list row title", &context)
             for row in rows {

@@ -107,26 +107,30 @@ public enum YAMLLoader {
         }
     }
 
-    /// Yams reports a duplicate at the first key; the author wants the second one. Look for the
-    /// same key at the same column on a later line (block mappings).
+    /// Yams reports a duplicate at the first key; the author wants the second one: the next
+    /// place after the first where the same key stands as a key (`key:` at a line start, or
+    /// after `{` or `,` in a flow mapping).
     private static func secondOccurrence(of key: String, after mark: Mark, in file: SourceFile) -> (line: Int, column: Int)? {
         let lines = file.lines
         guard mark.line >= 1, mark.line <= lines.count else { return nil }
-        let indent = mark.column - 1
-        for index in mark.line..<lines.count {
-            let line = lines[index]
-            let scalars = Array(line.unicodeScalars)
-            guard scalars.count > indent else { continue }
-            let leading = scalars.prefix(indent)
-            // A line at a smaller indentation ends the mapping.
-            if !leading.allSatisfy({ $0 == " " || $0 == "-" }) {
-                if !line.trimmingCharacters(in: .whitespaces).isEmpty
-                    && !line.trimmingCharacters(in: .whitespaces).hasPrefix("#") { return nil }
-                continue
-            }
-            let rest = String(String.UnicodeScalarView(scalars[indent...]))
-            for candidate in [key, "\"\(key)\"", "'\(key)'"] where rest.hasPrefix(candidate + ":") {
-                return (line: index + 1, column: mark.column)
+        let candidates = [key, "\"\(key)\"", "'\(key)'"].map { Array($0.unicodeScalars) }
+        for index in (mark.line - 1)..<lines.count {
+            let scalars = Array(lines[index].unicodeScalars)
+            let from = index == mark.line - 1 ? mark.column : 0
+            var column = from
+            while column < scalars.count {
+                let before: Unicode.Scalar? = column == 0 ? nil : scalars[column - 1]
+                let startsKey = before == nil || before == " " || before == "{" || before == "," || before == "\t" || before == "-"
+                if startsKey {
+                    for candidate in candidates where column + candidate.count < scalars.count
+                        && Array(scalars[column..<column + candidate.count]) == candidate {
+                        var after = column + candidate.count
+                        while after < scalars.count && scalars[after] == " " { after += 1 }
+                        if after < scalars.count && scalars[after] == ":" { return (line: index + 1, column: column + 1) }
+                    }
+                }
+                if scalars[column] == "#" && (before == nil || before == " ") { break }
+                column += 1
             }
         }
         return nil

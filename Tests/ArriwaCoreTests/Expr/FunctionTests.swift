@@ -111,7 +111,8 @@ struct FunctionTests {
     @Test("names are sorted and documented")
     func catalog() {
         #expect(ExprFunctions.names == ExprFunctions.names.sorted())
-        #expect(ExprFunctions.names.count == 21)
+        #expect(ExprFunctions.names.count == 22)
+        #expect(ExprFunctions.names.contains("next_step"))
         #expect(ExprFunctions.names.contains("format_duration"))
         for name in ExprFunctions.names {
             #expect(ExprFunctions.signatureDescription(name)?.hasPrefix(name + "(") == true, "\(name)")
