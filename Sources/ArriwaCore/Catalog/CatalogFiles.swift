@@ -32,7 +32,8 @@ public struct CatalogDifference: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(path) (\(kind.rawValue))" }
 }
 
-/// Everything generated into `nodes/`: the three JSON Schemas and the reference pages.
+/// Everything generated into `nodes/`: the three JSON Schemas, the reference pages and the
+/// validator rule reference (`rules.md`).
 public enum CatalogFiles {
     public static let schemaDirectory = "schema"
     public static let tenantSchema = "tenant.schema.json"
@@ -49,6 +50,7 @@ public enum CatalogFiles {
             GeneratedFile(path: "tenant.md", contents: NodeReferenceGenerator.tenantPage()),
             GeneratedFile(path: "manifest.md", contents: NodeReferenceGenerator.manifestPage()),
             GeneratedFile(path: "flow.md", contents: NodeReferenceGenerator.flowPage()),
+            GeneratedFile(path: RulesReferenceGenerator.fileName, contents: RulesReferenceGenerator.page()),
         ]
         for spec in NodeCatalog.all {
             files.append(GeneratedFile(path: NodeReferenceGenerator.fileName(forNodeType: spec.name), contents: NodeReferenceGenerator.nodePage(spec)))

@@ -9,6 +9,9 @@ public struct Tenant: Sendable {
 
     public var file: String
     public var id: Located<String>?
+    public var entryFlow: Located<String>?
+    /// CRM stage names (crm.stages), when declared.
+    public var crmStages: Set<String>
     public var languages: [String]
     public var providerKind: String?
     /// code word kind (stop, pause, start, operator) → words per language.
@@ -40,6 +43,7 @@ public struct Tenant: Sendable {
     public init(file: String, root: YMapping) {
         self.file = file
         id = root.located("tenant")
+        entryFlow = root.located("entry_flow")
         languages = root.identifiers("languages").map(\.value)
         let provider = root["provider"]?.mapping
         providerKind = provider?["kind"]?.string
@@ -78,6 +82,7 @@ public struct Tenant: Sendable {
         var fields: [String: SourceLocation] = [:]
         for (key, _) in crm?.stringMap("fields") ?? [] { fields[key.value] = key.location }
         crmFields = fields
+        crmStages = Set(crm?.stringMap("stages").map(\.key.value) ?? [])
         hasWebhookSink = root["webhook"] != nil
         var messages: [String: LocalizedText] = [:]
         for (key, value) in root.stringMap("messages") {

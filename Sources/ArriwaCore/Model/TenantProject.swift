@@ -85,6 +85,9 @@ public enum ProjectLoader {
 
     /// As `loadTenant(directory:)`, parsing the flow files concurrently (a tenant may hold
     /// hundreds of flows). The result is identical: flows stay in file-name order.
+    /// Read once: on Linux Foundation re-reads cgroup limits on every call.
+    static let processors = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
     public static func loadTenantConcurrently(directory: String) async -> TenantProject {
         let flowNames = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(flowSuffix) }
         guard flowNames.count > 8 else { return loadTenant(directory: directory) }
@@ -92,7 +95,7 @@ public enum ProjectLoader {
         // tenant.yaml and manifest.yaml alone, then the flows in parallel chunks.
         var project = loadTenant(directory: directory, includingFlows: false)
         let paths = flowNames.sorted().map { "\(dir)/\($0)" }
-        let chunkSize = max(8, paths.count / (ProcessInfo.processInfo.activeProcessorCount * 4))
+        let chunkSize = max(8, paths.count / (processors * 4))
         let chunks = stride(from: 0, to: paths.count, by: chunkSize).map { Array(paths[$0..<min($0 + chunkSize, paths.count)]) }
         let parts = await withTaskGroup(of: (Int, TenantProject).self) { group in
             for (index, chunk) in chunks.enumerated() { group.addTask { (index, loadFlows(paths: chunk)) } }

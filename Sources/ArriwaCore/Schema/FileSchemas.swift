@@ -5,6 +5,7 @@ public enum FileSchemas {
     public static let tenant = ObjectSchema("tenant.yaml", summary: "A tenant's configuration: provider, languages, code words, thresholds, limits, streams, audiences, CRM and handover. Credentials are environment variable names, never values.", [
         Property("tenant", .string(.identifier), required: true, "Tenant id (the directory name by convention)."),
         Property("name", .string(.text), "Display name."),
+        Property("entry_flow", .string(.identifier), default: "main", "The flow a new session starts in."),
         Property("languages", .array(.string(.language), minItems: 1), required: true, "Languages the funnel speaks; the first is the default."),
         Property("timezone", .string(.text), default: "UTC", "IANA time zone for quiet hours and reports."),
         Property("provider", .object(ObjectSchema("provider", [
@@ -79,7 +80,13 @@ public enum FileSchemas {
             Property("url_env", .string(.envVar), required: true, "Env var holding the URL."),
             Property("secret_env", .string(.envVar), required: true, "Env var holding the HMAC-SHA256 signing secret."),
         ])), "Generic signed webhook sink."),
-        Property("messages", .map(key: .identifier, value: .localizedText), "Fixed texts: stop/pause/resume confirmations, operator, apology."),
+        Property("messages", .object(ObjectSchema("messages", [
+            Property("stopped", .localizedText, "Confirms an opt-out (code word stop)."),
+            Property("paused", .localizedText, "Confirms a snooze; may interpolate ${session.snoozed_until}."),
+            Property("resumed", .localizedText, "Welcomes the lead back (code word start)."),
+            Property("operator", .localizedText, "Tells the lead an operator is being connected."),
+            Property("apology", .localizedText, "Sent when every classifier failed, before the automatic handover."),
+        ])), "Fixed texts the runtime sends for code words and failures."),
     ])
 
     static let streamSchema = ObjectSchema("stream", [

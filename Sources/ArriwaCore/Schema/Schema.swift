@@ -73,7 +73,17 @@ public struct Property: Sendable {
 public struct ObjectSchema: Sendable {
     public var title: String
     public var summary: String
-    public var properties: [Property]
+    public var properties: [Property] {
+        didSet { index = Self.makeIndex(properties) }
+    }
+    /// Property position by name: `property(_:)` runs for every key of every file.
+    private var index: [String: Int]
+
+    private static func makeIndex(_ properties: [Property]) -> [String: Int] {
+        var index: [String: Int] = [:]
+        for (position, property) in properties.enumerated() where index[property.name] == nil { index[property.name] = position }
+        return index
+    }
     /// Keys matching this prefix are accepted without checks (e.g. `x-` extension data).
     public var extensionPrefix: String? = "x-"
 
@@ -81,9 +91,10 @@ public struct ObjectSchema: Sendable {
         self.title = title
         self.summary = summary
         self.properties = properties
+        self.index = Self.makeIndex(properties)
     }
 
-    public func property(_ name: String) -> Property? { properties.first { $0.name == name } }
+    public func property(_ name: String) -> Property? { index[name].map { properties[$0] } }
 }
 
 extension Schema {

@@ -15,7 +15,7 @@ public struct SourceFile: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw LoadError(path: path, message: "cannot read file")
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(validating: data, as: UTF8.self) else {
             throw LoadError(path: path, message: "file is not valid UTF-8")
         }
         return SourceFile(path: path, text: text)

@@ -35,6 +35,10 @@ enum EmitRules {
                 context.report("emit.unknown-crm-field", "CRM field '\(field.value)' is not declared in tenant.yaml crm.fields", at: field,
                                hint: Suggest.closest(to: field.value, in: Array(tenant.crmFields.keys)).map { "did you mean '\($0)'?" })
             }
+            if let stage = map["crm"]?.mapping?.located("stage"), !tenant.crmStages.isEmpty, !tenant.crmStages.contains(stage.value) {
+                context.report("emit.unknown-crm-stage", "CRM stage '\(stage.value)' is not declared in tenant.yaml crm.stages", at: stage,
+                               hint: Suggest.closest(to: stage.value, in: Array(tenant.crmStages)).map { "did you mean '\($0)'?" })
+            }
             guard sinks.contains(where: { $0.value == "capi" }) else { continue }
             let stream = map["stream"]?.string ?? "GOOD"
             guard tenant.streams[stream]?.actionSource ?? "business_messaging" == "business_messaging" else { continue }
@@ -44,13 +48,16 @@ enum EmitRules {
         }
     }
 
+    /// At most 2 nudges per case, or the tenant's limit when tenant.yaml raises it with a reason.
     static func checkNudgeLimit(_ node: FlowNode, _ context: inout ValidationContext) {
         guard node.map["reason"] == nil else { return }
-        if let nudges = node.map["nudges"]?.sequence, nudges.items.count > 2 {
-            context.report("manifest.nudge-limit", "\(nudges.items.count) nudges; more than 2 per case needs `reason:`", at: nudges.location)
+        let tenant = context.tenant
+        let limit = tenant?.limitsReason != nil ? max(2, tenant?.maxNudges ?? 2) : 2
+        if let pair = node.map.pair("nudges"), let nudges = pair.value.sequence, nudges.items.count > limit {
+            context.report("manifest.nudge-limit", "\(nudges.items.count) nudges; more than \(limit) per case needs `reason:`", at: pair.key.location, length: 6)
         }
-        if let max = node.map.int("max_nudges"), max.value > 2 {
-            context.report("manifest.nudge-limit", "max_nudges is \(max.value); more than 2 per case needs `reason:`", at: max.location)
+        if let max = node.map.int("max_nudges"), max.value > limit {
+            context.report("manifest.nudge-limit", "max_nudges is \(max.value); more than \(limit) per case needs `reason:`", at: max.location)
         }
     }
 

@@ -27,8 +27,13 @@ enum ExpressionRules {
 
     static func report(_ issues: [ExprIssue], in site: ExpressionSite, _ context: inout ValidationContext) {
         for issue in issues {
+            var hint = issue.hint
+            // `step: Q2` in a set node reads a path named Q2; the author meant the string.
+            if issue.code == .undeclared, let bare = site.bareIdentifier(at: issue.span), context.isStepOrOption(bare) {
+                hint = "'\(bare)' is a step or option id: quote it as a string, '\(bare)'"
+            }
             context.report(ruleForIssue[issue.code] ?? "expr.type-mismatch", issue.message,
-                           at: site.location(of: issue.span), length: issue.span.length, hint: issue.hint)
+                           at: site.location(of: issue.span), length: issue.span.length, hint: hint)
         }
     }
 
@@ -154,7 +159,23 @@ enum ExpressionRules {
     }
 }
 
+extension ValidationContext {
+    func isStepOrOption(_ name: String) -> Bool {
+        guard let manifest else { return false }
+        return manifest.step(name) != nil || Manifest.terminalTargets.contains(name)
+            || manifest.steps.contains { $0.optionIDs.contains(name) }
+    }
+}
+
 extension ExpressionSite {
+    /// The text at `span` when it is a lone identifier (no dots or operators).
+    func bareIdentifier(at span: ExprSpan) -> String? {
+        let chars = Array(scalar.text)
+        guard span.offset >= 0, span.offset + span.length <= chars.count else { return nil }
+        let text = String(chars[span.offset..<span.offset + span.length])
+        return Patterns.isIdentifier(text) && !text.contains(".") ? text : nil
+    }
+
     /// The expression, or every `${}` expression of the template.
     var allExpressions: [Expr] {
         if let expr { return [expr] }

@@ -69,7 +69,7 @@ public enum FlowTypes {
         for step in manifest?.steps ?? [] {
             fields[step.id.value] = .record([
                 "question": .string, "kind": .string, "event": .string,
-                "options": .list(answerType(of: step)), "crm_field": .string,
+                "options": .list(answerType(of: step)), "crm_field": .string, "max_reprompts": .int,
             ])
         }
         return .record(fields)
@@ -79,7 +79,8 @@ public enum FlowTypes {
         "id": .string, "name": .string, "languages": .list(.string),
         "thresholds": .record(["valid": .number, "noise": .number]),
         "limits": .record(["reprompts": .int, "nudges": .int, "step_timeout": .duration,
-                           "auto_return_hours": .int, "breaker_escalations": .int]),
+                           "auto_return_hours": .int, "breaker_escalations": .int, "pause_default": .duration,
+                           "pause_max": .duration, "step_budget": .int, "debounce": .duration]),
     ])
 
     /// The environment for expressions inside `flow` (nil: tenant and manifest texts, which see no vars).

@@ -173,6 +173,16 @@ enum CallRules {
                 }
             }
         }
+        // The entry flow exists.
+        if let tenant = context.tenant, !flows.isEmpty {
+            let entry = tenant.entryFlow?.value ?? "main"
+            if byName[entry] == nil {
+                let at = tenant.entryFlow ?? Located(entry, at: SourceLocation(file: tenant.file, line: 1, column: 1))
+                context.report("graph.call-unknown-flow", "the entry flow '\(entry)' does not exist in this tenant", at: at,
+                               hint: tenant.entryFlow == nil ? "name a flow `main`, or set `entry_flow:` in tenant.yaml"
+                                   : Suggest.closest(to: entry, in: Array(byName.keys)).map { "did you mean '\($0)'?" })
+            }
+        }
         // Recursion: a call edge that closes a cycle in the call graph.
         let names = byName.keys.sorted()
         let position = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })

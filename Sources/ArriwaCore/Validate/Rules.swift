@@ -125,6 +125,8 @@ public enum Rules {
              help: "Declare the audience under `audiences:` in tenant.yaml."),
         Rule("emit.unknown-crm-field", .error, "A CRM field used in a flow or the manifest is not declared in tenant.yaml.",
              help: "Declare the field under `crm.fields:` in tenant.yaml."),
+        Rule("emit.unknown-crm-stage", .error, "An emit moves the CRM deal to a stage tenant.yaml does not declare.",
+             help: "Use a stage name from `crm.stages:` in tenant.yaml (stage moves happen only by explicit rules)."),
         Rule("emit.unknown-sink", .error, "An emit names a sink the tenant does not configure.",
              help: "Use capi, audiences, crm or webhook, and configure it in tenant.yaml."),
         // Suppressions
