@@ -58,7 +58,7 @@ struct LintBench: AsyncParsableCommand {
             let summary = String(decoding: output, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
             print(String(format: "run %d: %.3f s wall, exit %d — %@", run, wall, process.terminationStatus, summary))
             guard process.terminationStatus == 0 else {
-                throw ValidationError("the generated corpus did not validate cleanly (exit \(process.terminationStatus)); see the output above")
+                throw BenchFailure(message: "the generated corpus did not validate cleanly (exit \(process.terminationStatus)); run `arriwa validate \(corpus)` to see why")
             }
         }
         var usage = rusage()
@@ -68,4 +68,10 @@ struct LintBench: AsyncParsableCommand {
         print(String(format: "lint-1k: %d files, min %.3f s, median %.3f s wall; peak RSS %.1f MB (targets: < 1 s, < 200 MB)",
                      made.flows, sorted[0], sorted[sorted.count / 2], peakMB))
     }
+}
+
+/// A benchmark that could not produce a figure; printed without usage text, exit 1.
+struct BenchFailure: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }

@@ -102,6 +102,8 @@ public enum NodeReferenceGenerator {
         page.line("| `manifest.yaml` | [manifest.md](manifest.md) | [schema/\(CatalogFiles.manifestSchema)](schema/\(CatalogFiles.manifestSchema)) |")
         page.line("| `*.flow.yaml` | [flow.md](flow.md) | [schema/\(CatalogFiles.flowSchema)](schema/\(CatalogFiles.flowSchema)) |")
         page.line()
+        page.line("Every validator rule, with its id, severity and fix: [rules.md](rules.md).")
+        page.line()
         page.heading(2, "Node types")
         page.line("| Type | Summary |")
         page.line("| --- | --- |")

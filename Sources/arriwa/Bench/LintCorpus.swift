@@ -20,7 +20,7 @@ struct LintCorpus {
             let dir = (directory as NSString).appendingPathComponent(tenant)
             try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
             let steps = 6
-            let files = [("tenant.yaml", tenantYAML(tenant, steps: steps)), ("manifest.yaml", manifestYAML(steps: steps))]
+            let files = [("tenant.yaml", tenantYAML(tenant, steps: steps, entry: "funnel_\(written)")), ("manifest.yaml", manifestYAML(steps: steps))]
             for (name, text) in files {
                 try text.write(toFile: (dir as NSString).appendingPathComponent(name), atomically: false, encoding: .utf8)
                 bytes += text.utf8.count
@@ -41,10 +41,11 @@ struct LintCorpus {
         return (tenants, written, nodes, bytes)
     }
 
-    func tenantYAML(_ name: String, steps: Int) -> String {
+    func tenantYAML(_ name: String, steps: Int, entry: String) -> String {
         let audiences = (1...steps).map { "  CA_QUAL_Q\($0): { id: \"9\($0)\" }\n" }.joined()
         return """
         tenant: \(name)
+        entry_flow: \(entry)
         languages: [en, ru]
         provider: { kind: cloud_api, access_token_env: WA_TOKEN, app_secret_env: WA_APP_SECRET }
         thresholds: { valid: 0.65, noise: 0.30 }
