@@ -247,32 +247,3 @@ extension Unicode.Scalar {
     var isASCIILetter: Bool { (self >= "a" && self <= "z") || (self >= "A" && self <= "Z") }
     var isASCIIDigit: Bool { self >= "0" && self <= "9" }
 }
-
-/// Did-you-mean suggestions by edit distance.
-public enum Suggest {
-    public static func closest(to word: String, in candidates: [String]) -> String? {
-        let limit = word.count >= 4 ? max(2, word.count / 3) : 1
-        var best: (String, Int)? = nil
-        for candidate in candidates {
-            let d = distance(word.lowercased(), candidate.lowercased())
-            if d <= limit, d < (best?.1 ?? Int.max) { best = (candidate, d) }
-        }
-        return best?.0
-    }
-
-    public static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            swap(&previous, &current)
-        }
-        return previous[b.count]
-    }
-}

@@ -221,28 +221,7 @@ public enum Suppressions {
 
     /// The known rule id closest to `id`, when it is close enough to be a likely typo.
     static func suggestion(for id: String) -> String? {
-        var best: (id: String, distance: Int)? = nil
-        for rule in Rules.all {
-            let d = editDistance(Array(id.unicodeScalars), Array(rule.id.unicodeScalars))
-            if d < (best?.distance ?? Int.max) { best = (rule.id, d) }
-        }
-        guard let best, best.distance <= max(2, id.unicodeScalars.count / 4) else { return nil }
-        return best.id
-    }
-
-    private static func editDistance(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar]) -> Int {
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            swap(&previous, &current)
-        }
-        return previous[b.count]
+        Suggest.closest(to: id, in: Rules.all.map(\.id), maxDistance: max(2, id.unicodeScalars.count / 4))
     }
 }
 
