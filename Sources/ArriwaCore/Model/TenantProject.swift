@@ -39,7 +39,7 @@ public enum ProjectLoader {
         let (root, syntax) = YAMLLoader.load(source)
         guard let root else { return (nil, syntax) }
         var checker = SchemaChecker()
-        checker.checkObject(root, schema, place: "")
+        checker.checkObject(root, schema)
         return (root, syntax + checker.diagnostics)
     }
 

@@ -10,7 +10,7 @@ public struct SchemaChecker {
 
     public static func check(_ node: YNode, against schema: Schema) -> [Diagnostic] {
         var checker = SchemaChecker()
-        checker.check(node, schema, place: "")
+        checker.check(node, schema)
         return checker.diagnostics
     }
 
@@ -44,7 +44,7 @@ public struct SchemaChecker {
         }
     }
 
-    mutating func check(_ node: YNode, _ schema: Schema, place: String) {
+    mutating func check(_ node: YNode, _ schema: Schema) {
         switch schema {
         case .any:
             return
@@ -57,19 +57,21 @@ public struct SchemaChecker {
             // Several alternatives of the same kind (integer or text): the first that accepts the value wins.
             for alternative in fits.dropFirst() {
                 var trial = SchemaChecker()
-                trial.check(node, first, place: place)
+                trial.stack = stack
+                trial.check(node, first)
                 if trial.diagnostics.isEmpty { break }
                 var other = SchemaChecker()
-                other.check(node, alternative, place: place)
+                other.stack = stack
+                other.check(node, alternative)
                 if other.diagnostics.isEmpty { return }
             }
-            check(node, first, place: place)
+            check(node, first)
         case .string(let format):
             guard case .scalar(let s) = node, !s.isNull else {
                 report("schema.type", "'\(place)' must be \(format.summary), found \(node.kindName)", at: node.location)
                 return
             }
-            checkString(s, format, place: place)
+            checkString(s, format)
         case .integer(let min, let max):
             guard case .scalar(let s) = node, let value = s.intValue else {
                 report("schema.type", "'\(place)' must be an integer, found \(node.kindName)", at: node.location)
@@ -101,7 +103,9 @@ public struct SchemaChecker {
                 report("schema.invalid-value", "'\(place)' takes at most \(maxItems) items, found \(seq.items.count)", at: node.location)
             }
             for (index, element) in seq.items.enumerated() {
-                check(element, item, place: "\(place)[\(index)]")
+                stack.append(.index(index))
+                check(element, item)
+                stack.removeLast()
             }
         case .map(let keyFormat, let value):
             guard case .mapping(let map) = node else {
@@ -109,19 +113,35 @@ public struct SchemaChecker {
                 return
             }
             for pair in map.pairs {
-                checkString(pair.key, keyFormat, place: "key of \(place)")
-                check(pair.value, value, place: Self.join(place, pair.key.text))
+                checkString(pair.key, keyFormat, keyOf: true)
+                stack.append(.key(pair.key.text))
+                check(pair.value, value)
+                stack.removeLast()
             }
         case .object(let object):
-            checkObject(node, object, place: place)
+            checkObject(node, object)
         case .flowNode:
-            checkFlowNode(node, place: place)
+            checkFlowNode(node)
         }
     }
 
-    private static func join(_ place: String, _ key: String) -> String { place.isEmpty ? key : "\(place).\(key)" }
+    /// Where the checker is, as keys and list indices; joined into text only for a message.
+    enum PlaceComponent { case key(String), index(Int) }
+    var stack: [PlaceComponent] = []
 
-    mutating func checkObject(_ node: YNode, _ object: ObjectSchema, place: String, skipping: Set<String> = []) {
+    /// `nodes[3].branches[0].when`.
+    var place: String {
+        var text = ""
+        for component in stack {
+            switch component {
+            case .key(let key): text += text.isEmpty ? key : ".\(key)"
+            case .index(let index): text += "[\(index)]"
+            }
+        }
+        return text
+    }
+
+    mutating func checkObject(_ node: YNode, _ object: ObjectSchema, skipping: Set<String> = []) {
         guard case .mapping(let map) = node else {
             report("schema.type", "\(place.isEmpty ? "the document" : "'\(place)'") must be a mapping (\(object.title)), found \(node.kindName)", at: node.location)
             return
@@ -137,7 +157,9 @@ public struct SchemaChecker {
                        hint: suggestion.map { "did you mean '\($0)'?" } ?? "accepted keys: \(object.properties.map(\.name).joined(separator: ", "))")
                 continue
             }
-            check(pair.value, property.schema, place: Self.join(place, key))
+            stack.append(.key(key))
+            check(pair.value, property.schema)
+            stack.removeLast()
         }
         for property in object.properties where property.required && map[property.name] == nil && !skipping.contains(property.name) {
             report("schema.missing-key", "\(object.title) is missing required key '\(property.name)'", at: map.location,
@@ -145,7 +167,7 @@ public struct SchemaChecker {
         }
     }
 
-    mutating func checkFlowNode(_ node: YNode, place: String) {
+    mutating func checkFlowNode(_ node: YNode) {
         guard case .mapping(let map) = node else {
             report("schema.type", "'\(place)' must be a node mapping with `id` and `type`, found \(node.kindName)", at: node.location)
             return
@@ -165,10 +187,11 @@ public struct SchemaChecker {
                    hint: suggestion.map { "did you mean '\($0)'?" } ?? "one of: \(NodeCatalog.typeNames.joined(separator: ", "))")
             return
         }
-        checkObject(node, spec.schema, place: place)
+        checkObject(node, spec.schema)
     }
 
-    mutating func checkString(_ s: YScalar, _ format: StringFormat, place: String) {
+    mutating func checkString(_ s: YScalar, _ format: StringFormat, keyOf: Bool = false) {
+        var place: String { keyOf ? "key of \(self.place)" : self.place }
         let text = s.text
         switch format {
         case .text, .template, .expression:

@@ -37,8 +37,8 @@ enum GraphRules {
 
         // Targets exist.
         let ids = Array(analysis.nodeIndex.keys)
-        for node in flow.nodes {
-            for edge in node.edges where analysis.nodeIndex[edge.target.value] == nil {
+        for (i, node) in flow.nodes.enumerated() {
+            for edge in analysis.edges[i] where analysis.nodeIndex[edge.target.value] == nil {
                 let suggestion = Suggest.closest(to: edge.target.value, in: ids)
                 context.report("graph.unknown-target",
                                "'\(node.id.value)' leads to '\(edge.target.value)', which is not a node of flow '\(flow.displayName)'",
@@ -54,12 +54,12 @@ enum GraphRules {
         }
 
         // Paths end in end, handover or a wait; conditions have else.
-        for node in flow.nodes {
+        for (i, node) in flow.nodes.enumerated() {
             guard let spec = node.spec else { continue }
             if node.type.value == "condition" && node.map["else"] == nil {
                 context.report("graph.condition-no-else", "condition '\(node.id.value)' has no `else` branch", at: node.id)
             }
-            if !spec.isTerminalAllowed && node.edges.isEmpty {
+            if !spec.isTerminalAllowed && analysis.edges[i].isEmpty {
                 let what = node.type.value == "call" ? "add `on:` outcomes or `default:`" : "add `next:`"
                 context.report("graph.dead-end", "the path stops at '\(node.id.value)' (\(node.type.value)); only end, handover and wait may end a path",
                                at: node.id, hint: what)

@@ -46,6 +46,8 @@ public struct ValidationContext {
 public struct FlowAnalysis {
     public let flow: Flow
     public let nodeIndex: [String: Int]
+    /// Each node's outgoing edges, computed once (several rules walk them).
+    public let edges: [[Edge]]
     /// Successor node indices (only edges whose target exists).
     public let successors: [[Int]]
     public let predecessors: [[Int]]
@@ -59,10 +61,12 @@ public struct FlowAnalysis {
         var index: [String: Int] = [:]
         for (i, node) in flow.nodes.enumerated() where index[node.id.value] == nil { index[node.id.value] = i }
         nodeIndex = index
+        let edges = flow.nodes.map(\.edges)
+        self.edges = edges
         var successors: [[Int]] = Array(repeating: [], count: flow.nodes.count)
         var predecessors: [[Int]] = Array(repeating: [], count: flow.nodes.count)
-        for (i, node) in flow.nodes.enumerated() {
-            for edge in node.edges {
+        for i in flow.nodes.indices {
+            for edge in edges[i] {
                 guard let target = index[edge.target.value] else { continue }
                 if !successors[i].contains(target) {
                     successors[i].append(target)

@@ -159,7 +159,7 @@ enum WhatsAppRules {
         while let i = work.popLast() {
             guard let incoming = entry[i] else { continue }
             let node = flow.nodes[i]
-            for edge in node.edges {
+            for edge in analysis.edges[i] {
                 guard let target = analysis.nodeIndex[edge.target.value] else { continue }
                 var out = incoming
                 switch node.type.value {
