@@ -41,7 +41,6 @@ let package = Package(
         .testTarget(
             name: "ArriwaCoreTests",
             dependencies: ["ArriwaCore"],
-            resources: [],
             swiftSettings: swiftSettings
         ),
     ],

@@ -65,7 +65,7 @@ public indirect enum JSONValue: Sendable, Hashable {
             } else {
                 out += "null"
             }
-        case .string(let s): Self.quote(s, into: &out)
+        case .string(let s): JSONText.quote(s, into: &out)
         case .array(let items):
             if items.isEmpty {
                 out += "[]"
@@ -86,7 +86,7 @@ public indirect enum JSONValue: Sendable, Hashable {
             out += "{\n"
             for (index, pair) in pairs.enumerated() {
                 out += String(repeating: " ", count: indent + 2)
-                Self.quote(pair.key, into: &out)
+                JSONText.quote(pair.key, into: &out)
                 out += ": "
                 pair.value.render(into: &out, indent: indent + 2)
                 out += index == pairs.count - 1 ? "\n" : ",\n"
@@ -95,21 +95,4 @@ public indirect enum JSONValue: Sendable, Hashable {
         }
     }
 
-    private static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || scalar.value == 0x2028 || scalar.value == 0x2029:
-                let hex = String(scalar.value, radix: 16, uppercase: false)
-                out += "\\u" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
-    }
 }
