@@ -6,13 +6,16 @@ public enum Validator {
         context.diagnostics = project.diagnostics
         HygieneRules.check(&context)
         ManifestRules.check(&context)
+        var analyses: [FlowAnalysis] = []
         for flow in project.flows {
             let analysis = FlowAnalysis(flow: flow, project: project)
             GraphRules.check(flow, analysis, &context)
             ExpressionRules.check(flow, analysis, &context)
             WhatsAppRules.check(flow, analysis, &context)
             EmitRules.check(flow, analysis, &context)
+            analyses.append(analysis)
         }
+        WindowRules.check(analyses, &context)
         CallRules.check(&context)
         EmitRules.checkTenant(&context)
         ExpressionRules.checkTenantTexts(&context)

@@ -68,7 +68,6 @@ enum WhatsAppRules {
 
     static func check(_ flow: Flow, _ analysis: FlowAnalysis, _ context: inout ValidationContext) {
         for node in flow.nodes where node.type.value == "wa.send" { checkSend(node, analysis, &context) }
-        checkWindow(flow, analysis, &context)
     }
 
     static func checkSend(_ node: FlowNode, _ analysis: FlowAnalysis, _ context: inout ValidationContext) {
@@ -144,57 +143,6 @@ enum WhatsAppRules {
         case .int?: return 20
         case .bool?: return 5
         default: return nil
-        }
-    }
-
-    /// The 24-hour window: an upper bound of the time since the lead's last message on entry to
-    /// each node. A send, or a nudge, that may run at 24 h or later needs a template.
-    static func checkWindow(_ flow: Flow, _ analysis: FlowAnalysis, _ context: inout ValidationContext) {
-        guard let start = analysis.startIndex else { return }
-        let cap = window
-        var entry = [Int64?](repeating: nil, count: flow.nodes.count)
-        entry[start] = 0
-        var work = [start]
-        let autoReturn = Int64(context.tenant?.autoReturnHours ?? 24) * 3_600_000
-        while let i = work.popLast() {
-            guard let incoming = entry[i] else { continue }
-            let node = flow.nodes[i]
-            for edge in analysis.edges[i] {
-                guard let target = analysis.nodeIndex[edge.target.value] else { continue }
-                var out = incoming
-                switch node.type.value {
-                case "wait":
-                    let timeout = node.map.durationMS("timeout")?.value
-                    switch edge.label {
-                    case "message": out = 0
-                    case "timeout": out = incoming + (timeout ?? cap)
-                    default: out = timeout.map { incoming + $0 } ?? cap
-                    }
-                case "handover": out = incoming + autoReturn
-                default: break
-                }
-                out = min(out, cap)
-                if entry[target].map({ out > $0 }) ?? true {
-                    entry[target] = out
-                    work.append(target)
-                }
-            }
-        }
-        for (i, node) in flow.nodes.enumerated() {
-            guard let bound = entry[i] else { continue }
-            if node.type.value == "wa.send", bound >= cap, node.map["template"] == nil {
-                context.report("wa.template-required",
-                               "'\(node.id.value)' can run 24 h or more after the lead's last message and has no `template:`", at: node.id)
-            }
-            if node.type.value == "wait" {
-                for nudge in node.map["nudges"]?.sequence?.items.compactMap(\.mapping) ?? [] {
-                    guard let after = nudge.durationMS("after"), nudge["template"] == nil else { continue }
-                    if bound + after.value >= cap {
-                        context.report("wa.template-required",
-                                       "this nudge can fire 24 h or more after the lead's last message and has no `template:`", at: after.location)
-                    }
-                }
-            }
         }
     }
 }
