@@ -26,10 +26,12 @@ struct GraphCommand: AsyncParsableCommand {
 
         Problems found while loading are printed to stderr and the graph is still drawn from what could be read; run `arriwa validate` for the full checks.
 
+        Exit codes: 0 drawn; 1 no flow could be read; 2 missing or unreadable path, or an unknown --flow.
+
         Examples:
-          arriwa graph examples/acme/welcome.flow.yaml
-          arriwa graph examples/acme --flow qualification --markdown > qualification.md
-          arriwa graph examples/acme --format dot | dot -Tsvg > acme.svg
+          arriwa graph flows/demo-clinic/main.flow.yaml
+          arriwa graph flows/demo-clinic --flow qualification --markdown > qualification.md
+          arriwa graph flows/demo-clinic --format dot | dot -Tsvg > demo-clinic.svg
         """
     )
 
@@ -55,19 +57,23 @@ struct GraphCommand: AsyncParsableCommand {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             printError("graph: no such file or directory: \(path)")
-            throw ExitCode.failure
+            throw ExitCode(2)
         }
         let project = isDirectory.boolValue
             ? ProjectLoader.loadTenant(directory: path)
             : ProjectLoader.loadFlows(paths: [path])
 
+        if !project.unreadable.isEmpty {
+            for error in project.unreadable { printError("graph: \(error)") }
+            throw ExitCode(2)
+        }
         var flows = project.flows
         if let name = flow {
             flows = flows.filter { $0.name?.value == name || Self.baseName($0.file) == name }
             if flows.isEmpty {
                 let available = project.flows.map { $0.name?.value ?? Self.baseName($0.file) }
                 printError("graph: no flow named '\(name)' in \(path)" + (available.isEmpty ? "" : "; flows: \(available.joined(separator: ", "))"))
-                throw ExitCode.failure
+                throw ExitCode(2)
             }
         }
         // Problems of the files drawn (or of every file when nothing could be drawn).
