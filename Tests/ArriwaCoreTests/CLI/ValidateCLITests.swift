@@ -157,6 +157,20 @@ import Testing
         #expect(try arriwa(["validate", "acme", "--rule", "no.such-rule"], in: tree.root).status == 2)
     }
 
+    @Test("graph: draws the demo, exits 2 on a missing path or an unknown --flow, and an unknown flag is a usage error (2)")
+    func graphExitCodes() throws {
+        let root = Self.packageRoot
+        let drawn = try arriwa(["graph", "flows/demo-clinic", "--flow", "main"], in: root)
+        #expect(drawn.status == 0)
+        #expect(drawn.stdout.hasPrefix("flowchart TD"))
+        #expect(drawn.stdout.contains("-->|\"qualified\"|"))
+        #expect(try arriwa(["graph", "no/such/flow.yaml"], in: root).status == 2)
+        let unknown = try arriwa(["graph", "flows/demo-clinic", "--flow", "nope"], in: root)
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("main, qualification"))
+        #expect(try arriwa(["graph", "flows/demo-clinic", "--bogus"], in: root).status == 2)
+    }
+
     @Test func fileThatCannotBeDecodedExitsTwo() throws {
         let tree = try ValidateTestTree()
         try tree.write("acme/tenant.yaml", Self.cleanTenant)
