@@ -33,3 +33,20 @@ import Testing
         #expect(DurationSyntax.milliseconds("") == nil)
     }
 }
+
+@Suite struct SuggestTests {
+    @Test("edit distance counts a swap of neighbours as one edit")
+    func distances() {
+        #expect(Suggest.distance("aks", "ask") == 1)
+        #expect(Suggest.distance("kitten", "sitting") == 3)
+        #expect(Suggest.distance("", "abc") == 3)
+        #expect(Suggest.distance("same", "same") == 0)
+    }
+
+    @Test("did-you-mean finds transposed and misspelt names, and stays quiet for unrelated ones")
+    func closest() {
+        #expect(Suggest.closest(to: "aks", in: ["ask", "wait", "bye"]) == "ask")
+        #expect(Suggest.closest(to: "clasify", in: ["classify", "record"]) == "classify")
+        #expect(Suggest.closest(to: "zebra", in: ["ask", "wait"]) == nil)
+    }
+}
