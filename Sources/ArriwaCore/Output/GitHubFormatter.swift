@@ -37,22 +37,12 @@ public struct GitHubFormatter: DiagnosticFormatter {
     }
 
     /// `%`, CR and LF in a command's message.
-    public static func escapeData(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "%": out += "%25"
-            case "\r": out += "%0D"
-            case "\n": out += "%0A"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
-    }
+    public static func escapeData(_ text: String) -> String { escape(text, alsoSeparators: false) }
 
     /// `%`, CR, LF, `:` and `,` in a command's property values.
-    public static func escapeProperty(_ text: String) -> String {
+    public static func escapeProperty(_ text: String) -> String { escape(text, alsoSeparators: true) }
+
+    private static func escape(_ text: String, alsoSeparators: Bool) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
@@ -60,8 +50,8 @@ public struct GitHubFormatter: DiagnosticFormatter {
             case "%": out += "%25"
             case "\r": out += "%0D"
             case "\n": out += "%0A"
-            case ":": out += "%3A"
-            case ",": out += "%2C"
+            case ":" where alsoSeparators: out += "%3A"
+            case "," where alsoSeparators: out += "%2C"
             default: out.unicodeScalars.append(scalar)
             }
         }
