@@ -24,6 +24,13 @@ public struct Tenant: Sendable {
     public var limitsReason: String?
     public var stepTimeoutMS: Int64
     public var autoReturnHours: Int
+    public var breakerEscalations: Int
+    public var pauseDefaultMS: Int64
+    public var pauseMaxMS: Int64
+    public var stepBudget: Int
+    public var debounceMS: Int64?
+    public var name: String?
+    public var timezone: String?
     public var streams: [String: Stream]
     public var eventNames: [String: Located<String>]
     public var audiences: [String: SourceLocation]
@@ -62,6 +69,13 @@ public struct Tenant: Sendable {
         limitsReason = limits?["reason"]?.string
         stepTimeoutMS = limits?.durationMS("step_timeout")?.value ?? 30 * 60_000
         autoReturnHours = limits?.int("auto_return_hours")?.value ?? 24
+        breakerEscalations = limits?.int("breaker_escalations")?.value ?? 5
+        pauseDefaultMS = limits?.durationMS("pause_default")?.value ?? 3_600_000
+        pauseMaxMS = limits?.durationMS("pause_max")?.value ?? 24 * 3_600_000
+        stepBudget = limits?.int("step_budget")?.value ?? 200
+        debounceMS = limits?.durationMS("debounce")?.value
+        name = root["name"]?.string
+        timezone = root["timezone"]?.string
         var streams: [String: Stream] = [:]
         for pair in root["streams"]?.mapping?.pairs ?? [] {
             guard let map = pair.value.mapping, let dataset = map.located("dataset_id") else { continue }

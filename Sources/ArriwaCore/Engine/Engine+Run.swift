@@ -1,0 +1,270 @@
+extension Turn {
+    /// Runs from `node` until the flow waits, ends, hands over, or needs a classifier.
+    mutating func run(flow: Int, node: Int) -> Result<Step, EngineFailure> {
+        do throws(EngineFailure) {
+            try execute(flow: flow, node: node)
+            return .success(.changed)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    mutating func enterWait(flow: Int, node: Int) -> Result<Step, EngineFailure> {
+        guard case .wait(let wait) = program.flows[flow].nodes[node].kind else { return .success(.changed) }
+        beginWait(wait)
+        return .success(.changed)
+    }
+
+    private mutating func execute(flow startFlow: Int, node startNode: Int) throws(EngineFailure) {
+        var f = startFlow, n = startNode
+        state.status = .waiting
+        while true {
+            nodesRun += 1
+            let node = program.flows[f].nodes[n]
+            guard nodesRun <= program.tenant.stepBudget else {
+                throw EngineFailure(code: .stepBudgetExceeded,
+                                    message: "one event ran \(program.tenant.stepBudget) nodes without reaching a wait (a loop?); last at \(node.origin)",
+                                    origin: node.origin)
+            }
+            guard !state.stack.isEmpty else { throw EngineFailure(code: .missingEdge, message: "no flow is running", origin: node.origin) }
+            state.stack[state.stack.count - 1].node = node.id
+            switch node.kind {
+            case .start(let next):
+                n = try follow(next, "next", node)
+            case .condition(let branches, let otherwise):
+                var target = otherwise
+                for branch in branches where try evalBool(branch.when, node) {
+                    target = branch.next
+                    break
+                }
+                n = try follow(target, "else", node)
+            case .set(let assignments, let next):
+                for assignment in assignments {
+                    let value = try eval(assignment.value, node)
+                    state.stack[state.stack.count - 1].vars[assignment.name] = value
+                }
+                n = try follow(next, "next", node)
+            case .send(let spec):
+                try sendNode(spec, origin: node.origin)
+                n = try follow(spec.next, "next", node)
+            case .emit(let spec):
+                try emitNode(spec, node)
+                n = try follow(spec.next, "next", node)
+            case .classify(let spec):
+                guard let target = try classify(spec, node) else { return }
+                n = target
+            case .wait(let wait):
+                beginWait(wait)
+                return
+            case .handover(let reason, let message, let next):
+                try handoverNode(reason: reason, message: message, hasNext: next != nil, node)
+                return
+            case .end(let outcome):
+                state.stack.removeLast()
+                guard let caller = state.stack.last else {
+                    state.status = .ended
+                    state.outcome = outcome
+                    cancelTimers { _ in true }
+                    audit("session_ended", "outcome \(outcome)")
+                    return
+                }
+                guard let cf = program.flowIndex[caller.flow], let cn = program.flows[cf].index[caller.node],
+                      case .call(_, let on, let fallback) = program.flows[cf].nodes[cn].kind else {
+                    throw EngineFailure(code: .missingEdge, message: "the caller of \(node.origin) is not at a call node", origin: node.origin)
+                }
+                let callNode = program.flows[cf].nodes[cn]
+                f = cf
+                n = try follow(on[outcome] ?? fallback, "on.\(outcome)", callNode)
+            case .call(let callee, _, _):
+                guard state.stack.count < 16 else {
+                    throw EngineFailure(code: .stepBudgetExceeded, message: "calls nest deeper than 16 flows", origin: node.origin)
+                }
+                let flow = program.flows[callee]
+                state.stack.append(SessionState.Frame(flow: flow.name, node: flow.nodes[flow.start].id, vars: flow.defaults))
+                f = callee
+                n = flow.start
+            }
+        }
+    }
+
+    private func follow(_ target: Int?, _ edge: String, _ node: CompiledNode) throws(EngineFailure) -> Int {
+        guard let target else {
+            throw EngineFailure(code: .missingEdge, message: "\(node.origin) has no `\(edge)` edge to follow", origin: node.origin)
+        }
+        return target
+    }
+
+    // MARK: - Waits and handovers
+
+    mutating func beginWait(_ wait: WaitSpec) {
+        state.waitToken += 1
+        state.nudges = 0
+        state.waitingSince = now
+        state.status = .waiting
+        if let timeout = wait.timeoutMS {
+            schedule(TimerSpec(sessionID: state.id, kind: .timeout, token: state.waitToken, dueAt: now + timeout))
+        }
+        for (i, nudge) in wait.nudges.enumerated() where nudge.when == .abandoned {
+            schedule(TimerSpec(sessionID: state.id, kind: .nudge, token: state.waitToken, index: i, dueAt: now + nudge.afterMS))
+        }
+    }
+
+    private mutating func handoverNode(reason: Template?, message: LocalizedTemplate?, hasNext: Bool,
+                                       _ node: CompiledNode) throws(EngineFailure) {
+        let why = try reason.map { t throws(EngineFailure) in try render(t, node) } ?? "Handover at \(node.origin)"
+        if let message {
+            let body = try renderLocalized(message, node)
+            sendContent(.text(body), origin: node.origin, purpose: .handover, fallback: nil)
+        }
+        state.waitToken += 1
+        state.status = .waiting
+        beginHuman(reason: why, origin: node.origin, countsAsEscalation: true)
+        _ = checkBreaker()
+    }
+
+    /// SPEC §3 guard: after `breaker_escalations` escalations in a row the session stops.
+    mutating func checkBreaker() -> Result<Step, EngineFailure> {
+        let limit = program.tenant.breakerEscalations
+        guard state.escalations >= limit, state.status != .halted else { return .success(.changed) }
+        state.status = .halted
+        state.haltReason = "circuit breaker: \(state.escalations) escalations in a row"
+        effects.append(.error(EngineFailure(code: .breakerOpen, message: state.haltReason ?? "", origin: nil)))
+        audit("breaker_open", "\(state.escalations) escalations in a row (limit \(limit)); the bot stays silent until an operator closes")
+        return .success(.changed)
+    }
+
+    // MARK: - Classification
+
+    private mutating func classify(_ spec: ClassifySpec, _ node: CompiledNode) throws(EngineFailure) -> Int? {
+        let stepID = try resolveStep(spec.step, node)
+        guard let stepIndex = program.manifest.index[stepID] else {
+            throw EngineFailure(code: .unknownStep, message: "\(node.origin): no manifest step '\(stepID)'", origin: node.origin)
+        }
+        let step = program.manifest.steps[stepIndex]
+        state.step = stepID
+        let input = try eval(spec.input, node).renderedText
+        let result: Classification
+        if let provided, !providedUsed {
+            providedUsed = true
+            result = provided
+        } else {
+            let rules = RulesClassifier.classify(program.manifest.rules[stepIndex], text: input, replyID: message?.replyID)
+            let confident = rules.outcome(valid: program.tenant.validThreshold, noise: program.tenant.noiseThreshold) == .valid
+                && (spec.mode != "llm" || rules.confidence >= 1.0)
+            let empty = TextNormalizer.normalize(input).isEmpty
+            if spec.mode == "rules" || confident || empty || providedUsed {
+                result = rules
+            } else {
+                suspended = classifyRequest(step, input: input, rules: rules, mode: spec.mode)
+                return nil
+            }
+        }
+        classification = result
+        let outcome = result.outcome(valid: program.tenant.validThreshold, noise: program.tenant.noiseThreshold)
+        if outcome == .valid, let answer = result.answer {
+            state.answers[stepID] = answer
+            state.answersRaw[stepID] = input
+            state.confidence[stepID] = result.confidence
+            state.retries[stepID] = 0
+            state.escalations = 0
+        }
+        let target: Int? = switch outcome {
+        case .valid: spec.valid
+        case .ambiguous: spec.ambiguous
+        case .noise: spec.noise
+        case .offscript: spec.offscript ?? spec.ambiguous
+        case .error: spec.error ?? spec.ambiguous
+        }
+        return try follow(target, outcome.rawValue, node)
+    }
+
+    func classifyRequest(_ step: CompiledStep, input: String, rules: Classification, mode: String) -> ClassifyRequest {
+        let language = state.language
+        let question = step.question?.template(for: language).map { literalText($0) } ?? ""
+        let options = step.options.map { option in
+            ClassifyRequest.Option(id: option.id, titles: option.titleTexts, synonyms: option.synonyms,
+                                   description: option.description?.template(for: language).map { literalText($0) },
+                                   min: option.min, max: option.max)
+        }
+        return ClassifyRequest(tenant: program.tenant.id, sessionID: state.id, stepID: step.id, kind: step.kind,
+                               question: question, language: language, options: options, examples: step.examples,
+                               patterns: step.patterns, input: input, replyID: message?.replyID, rules: rules, mode: mode)
+    }
+
+    func literalText(_ template: Template) -> String {
+        template.parts.map { part in
+            switch part {
+            case .literal(let text): text
+            case .expr(let expr, _): "${\(expr)}"
+            }
+        }.joined()
+    }
+
+    func resolveStep(_ ref: StepRef, _ node: CompiledNode) throws(EngineFailure) -> String {
+        switch ref {
+        case .fixed(let id): return id
+        case .dynamic(let template): return try render(template, node)
+        }
+    }
+
+    // MARK: - Expressions
+
+    func context() -> EvaluationContext {
+        let vars = state.stack.last?.vars ?? [:]
+        return EvaluationContext(resolver: TurnResolver(program: program, state: state, vars: vars, message: message,
+                                                        classification: classification), now: now)
+    }
+
+    func eval(_ expr: Expr, _ node: CompiledNode) throws(EngineFailure) -> Value {
+        do {
+            return try Evaluator.evaluate(expr, in: context())
+        } catch {
+            throw EngineFailure(code: .evaluation, message: "\(node.origin): \(error.message) in `\(expr)`", origin: node.origin)
+        }
+    }
+
+    func evalBool(_ expr: Expr, _ node: CompiledNode) throws(EngineFailure) -> Bool {
+        let value = try eval(expr, node)
+        guard case .bool(let b) = value else {
+            throw EngineFailure(code: .evaluation, message: "\(node.origin): `\(expr)` is \(value.typeName), not bool", origin: node.origin)
+        }
+        return b
+    }
+
+    func render(_ template: Template, _ node: CompiledNode) throws(EngineFailure) -> String {
+        if template.parts.count == 1, case .literal(let text) = template.parts[0] { return text }
+        if template.parts.isEmpty { return "" }
+        do {
+            return try Evaluator.render(template, in: context())
+        } catch {
+            throw EngineFailure(code: .evaluation, message: "\(node.origin): \(error.message)", origin: node.origin)
+        }
+    }
+
+    func renderLocalized(_ text: LocalizedTemplate, _ node: CompiledNode) throws(EngineFailure) -> String {
+        guard let template = text.template(for: state.language) else { return "" }
+        return try render(template, node)
+    }
+
+    func renderText(_ text: LocalizedTemplate) -> Result<String, EngineFailure> {
+        guard let template = text.template(for: state.language) else { return .success("") }
+        if template.parts.count == 1, case .literal(let literal) = template.parts[0] { return .success(literal) }
+        do {
+            return .success(try Evaluator.render(template, in: context()))
+        } catch {
+            return .failure(EngineFailure(code: .evaluation, message: error.message))
+        }
+    }
+
+    func renderTemplate(_ spec: TemplateSpec) -> Result<MessageContent.TemplateMessage, EngineFailure> {
+        var params: [String] = []
+        for param in spec.params {
+            do {
+                params.append(try Evaluator.render(param, in: context()))
+            } catch {
+                return .failure(EngineFailure(code: .evaluation, message: "template \(spec.name): \(error.message)"))
+            }
+        }
+        return .success(MessageContent.TemplateMessage(name: spec.name, language: spec.language, params: params))
+    }
+}

@@ -1,0 +1,204 @@
+extension Turn {
+    /// A wa.send node: never after opt-out or while a human is active; free-form inside the
+    /// 24-hour window, the node's template outside it; clarify/re-prompt sends count against the
+    /// step's limit.
+    mutating func sendNode(_ spec: SendSpec, origin: String) throws(EngineFailure) {
+        let node = CompiledNode(id: origin, origin: origin, kind: .start(next: nil))
+        try send(spec, node: node)
+    }
+
+    /// Re-sends a prompt (after `start`): same rules as the node.
+    mutating func send(_ spec: SendSpec, origin: String) -> Result<Void, EngineFailure> {
+        do throws(EngineFailure) {
+            try sendNode(spec, origin: origin)
+            return .success(())
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private mutating func send(_ spec: SendSpec, node: CompiledNode) throws(EngineFailure) {
+        var step: CompiledStep?
+        if let ref = spec.step {
+            let id = try resolveStep(ref, node)
+            guard let found = program.manifest.step(id) else {
+                throw EngineFailure(code: .unknownStep, message: "\(node.origin): no manifest step '\(id)'", origin: node.origin)
+            }
+            step = found
+            state.step = id
+        }
+        if state.optedOut || state.humanActive {
+            audit("send_suppressed", "\(node.origin): \(state.optedOut ? "opted out" : "a human is active")")
+            return
+        }
+        if let step, spec.say != .question {
+            let count = (state.retries[step.id] ?? 0) + 1
+            let limit = step.maxReprompts ?? program.tenant.maxReprompts
+            guard count <= limit else {
+                audit("reprompt_limit", "\(node.origin): \(step.id) would be re-prompted a \(count). time (limit \(limit))")
+                state.escalations += 1
+                throw EngineFailure(code: .repromptLimit,
+                                    message: "\(step.id) was re-prompted \(limit) times; escalating instead of asking again",
+                                    origin: node.origin)
+            }
+            state.retries[step.id] = count
+        }
+        let fallback: MessageContent.TemplateMessage? = try spec.template.map { t throws(EngineFailure) in
+            switch renderTemplate(t) {
+            case .success(let message): return message
+            case .failure(let failure): throw failure.at(node.origin)
+            }
+        }
+        if state.windowOpen(at: now) {
+            sendContent(try freeForm(spec, step: step, node), origin: node.origin, purpose: .flow, fallback: fallback, step: step?.id)
+        } else if let fallback {
+            sendContent(.template(fallback), origin: node.origin, purpose: .flow, fallback: nil, step: step?.id, windowOpen: false)
+        } else {
+            audit("send_suppressed", "\(node.origin): outside the 24-hour window and the node has no template")
+            return
+        }
+        state.promptNode = node.origin
+    }
+
+    private func freeForm(_ spec: SendSpec, step: CompiledStep?, _ node: CompiledNode) throws(EngineFailure) -> MessageContent {
+        let header = try spec.header.map { t throws(EngineFailure) in try renderLocalized(t, node) }
+        let footer = try spec.footer.map { t throws(EngineFailure) in try renderLocalized(t, node) }
+        var body = ""
+        if let text = spec.text {
+            body = try renderLocalized(text, node)
+        } else if let step {
+            let text: LocalizedTemplate? = switch spec.say {
+            case .question: step.question
+            case .clarify: step.clarify ?? step.question
+            case .reprompt: step.reprompt ?? step.question
+            }
+            body = try text.map { t throws(EngineFailure) in try renderLocalized(t, node) } ?? ""
+        }
+        if let step, !step.options.isEmpty, step.kind == "buttons" || step.kind == "list" {
+            var choices: [MessageContent.Row] = []
+            for option in step.options {
+                let title = try option.titles.map { t throws(EngineFailure) in try renderLocalized(t, node) } ?? option.id
+                let description = try option.description.map { t throws(EngineFailure) in try renderLocalized(t, node) }
+                choices.append(MessageContent.Row(id: option.id, title: title, description: description))
+            }
+            if step.kind == "buttons", choices.count <= 3 {
+                return .buttons(body: body, buttons: choices.map { .init(id: $0.id, title: $0.title) }, header: header, footer: footer)
+            }
+            let button = try step.listButton.map { t throws(EngineFailure) in try renderLocalized(t, node) } ?? "Choose"
+            return .list(body: body, button: button, sections: [.init(title: nil, rows: choices)], header: header, footer: footer)
+        }
+        if !spec.buttons.isEmpty {
+            var buttons: [MessageContent.Button] = []
+            for button in spec.buttons { buttons.append(.init(id: button.id, title: try renderLocalized(button.title, node))) }
+            return .buttons(body: body, buttons: buttons, header: header, footer: footer)
+        }
+        if !spec.sections.isEmpty {
+            var sections: [MessageContent.Section] = []
+            for section in spec.sections {
+                var rows: [MessageContent.Row] = []
+                for row in section.rows {
+                    rows.append(.init(id: row.id, title: try renderLocalized(row.title, node),
+                                      description: try row.description.map { t throws(EngineFailure) in try renderLocalized(t, node) }))
+                }
+                sections.append(.init(title: try section.title.map { t throws(EngineFailure) in try renderLocalized(t, node) }, rows: rows))
+            }
+            let button = try spec.listButton.map { t throws(EngineFailure) in try renderLocalized(t, node) } ?? "Choose"
+            return .list(body: body, button: button, sections: sections, header: header, footer: footer)
+        }
+        return .text(body)
+    }
+
+    mutating func sendContent(_ content: MessageContent, origin: String, purpose: OutboundMessage.Purpose,
+                              fallback: MessageContent.TemplateMessage?, step: String? = nil, windowOpen: Bool = true) {
+        if state.optedOut {
+            audit("send_suppressed", "\(origin): opted out")
+            return
+        }
+        let message = OutboundMessage(id: nextMessageID(), sessionID: state.id, subscriberID: state.subscriberID,
+                                      phoneHash: state.phoneHash, origin: origin, purpose: purpose, content: content,
+                                      windowOpen: windowOpen, step: step, fallbackTemplate: fallback)
+        effects.append(.send(message))
+        state.lastOutbound = SessionState.LastOutbound(message: message, state: nil, stateAt: nil, sentAt: now, failures: 0)
+    }
+
+    /// A tenant message (stopped, paused, resumed, operator, apology) in the lead's language.
+    mutating func sendSystem(_ key: String, purpose: OutboundMessage.Purpose) {
+        guard let text = program.tenant.messages[key] else { return }
+        guard state.windowOpen(at: now) else {
+            audit("send_suppressed", "messages.\(key): outside the 24-hour window")
+            return
+        }
+        switch renderText(text) {
+        case .success(let body):
+            sendContent(.text(body), origin: "messages/\(key)", purpose: purpose, fallback: nil)
+        case .failure(let failure):
+            audit("send_suppressed", "messages.\(key): \(failure.message)")
+        }
+    }
+
+    // MARK: - Emissions
+
+    mutating func emitNode(_ spec: EmitSpec, _ node: CompiledNode) throws(EngineFailure) {
+        var step: CompiledStep?
+        if let ref = spec.step {
+            let id = try resolveStep(ref, node)
+            guard let found = program.manifest.step(id) else {
+                throw EngineFailure(code: .unknownStep, message: "\(node.origin): no manifest step '\(id)'", origin: node.origin)
+            }
+            step = found
+        }
+        let event = try spec.event.map { t throws(EngineFailure) in try render(t, node) } ?? step?.event ?? node.id.uppercased()
+        let answer = step.flatMap { state.answers[$0.id] }
+        let answerRaw = step.flatMap { state.answersRaw[$0.id] }
+        let key: String
+        if let template = spec.key {
+            key = try render(template, node)
+        } else if let step {
+            key = "\(state.id)-q\(step.number)-\(ExprInterpreter.hash(answerRaw ?? answer ?? ""))"
+        } else {
+            key = "\(state.id)-\(event.lowercased())"
+        }
+        var add = spec.audiencesAdd
+        var fields: [String: String] = [:]
+        var note = try spec.crmNote.map { t throws(EngineFailure) in try render(t, node) }
+        if let step {
+            if let audience = step.audience { add.insert(audience, at: 0) }
+            if let answer, let option = step.option(answer) { add += option.segments }
+            if let field = step.crmField, let answer {
+                fields[field] = step.option(answer)?.titles?.template(for: state.language).map(literalText) ?? answer
+            }
+            if note == nil, let answer {
+                let confidence = state.confidence[step.id].map { Value.render(number: ($0 * 100).rounded() / 100) } ?? "?"
+                note = "\(step.id): \(answer) (confidence \(confidence))"
+            }
+        }
+        for (field, template) in spec.crmFields { fields[field] = try render(template, node) }
+        var data: [String: String] = [:]
+        for (field, template) in spec.data { data[field] = try render(template, node) }
+        var value: Double?
+        if let expr = spec.value {
+            switch try eval(expr, node) {
+            case .int(let i): value = Double(i)
+            case .number(let d): value = d
+            case .null: value = nil
+            case let other:
+                throw EngineFailure(code: .evaluation, message: "\(node.origin): value is \(other.typeName), not a number", origin: node.origin)
+            }
+        }
+        emit(Emission(key: key, event: event, stream: spec.stream, sinks: spec.sinks, sessionID: state.id,
+                      subscriberID: state.subscriberID, phoneHash: state.phoneHash, eventTime: now, origin: node.origin,
+                      step: step?.id, answer: answer, answerRaw: answerRaw, confidence: step.flatMap { state.confidence[$0.id] },
+                      value: value, currency: spec.currency, data: data, audiencesAdd: add,
+                      audiencesRemove: spec.audiencesRemove, crmFields: fields, crmTags: spec.crmTags, crmNote: note,
+                      crmStage: spec.crmStage, attribution: state.attribution, entry: state.entry))
+    }
+
+    /// Queues an emission once per idempotency key for the session's lifetime.
+    mutating func emit(_ emission: Emission) {
+        guard state.emittedKeys.insert(emission.key).inserted else {
+            audit("emit_duplicate", "\(emission.event) with key \(emission.key) was already emitted; skipped")
+            return
+        }
+        effects.append(.emit(emission))
+    }
+}
