@@ -54,14 +54,14 @@ let package = Package(
         // timers fired by a clock.
         .target(
             name: "ArriwaRuntime",
-            dependencies: ["ArriwaCore", "ArriwaStore", "ArriwaClassify"],
+            dependencies: ["ArriwaCore", "ArriwaStore"],
             swiftSettings: swiftSettings
         ),
         // The `arriwa` command line: a thin @main, one file per subcommand.
         .executableTarget(
             name: "arriwa",
             dependencies: [
-                "ArriwaCore", "ArriwaStore", "ArriwaClassify", "ArriwaRuntime",
+                "ArriwaCore", "ArriwaStore", "ArriwaRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

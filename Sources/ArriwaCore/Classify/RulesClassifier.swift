@@ -6,6 +6,7 @@ public struct RulesClassifier: Sendable {
     public struct Index: Sendable {
         var kind: String
         var optionIDs: Set<String>
+        var orderedOptions: [String]
         /// (normalized phrase, option id); titles before synonyms.
         var phrases: [(phrase: String, option: String)]
         var ranges: [(min: Double, max: Double, option: String)]
@@ -28,6 +29,7 @@ public struct RulesClassifier: Sendable {
         init(kind: String, options: [ClassifyRequest.Option], examples: [String], patterns: [StepPattern]) {
             self.kind = kind
             optionIDs = Set(options.map(\.id))
+            orderedOptions = options.map(\.id)
             var phrases: [(phrase: String, option: String)] = []
             for option in options {
                 for text in [option.id] + option.titles + option.synonyms {
@@ -77,7 +79,11 @@ public struct RulesClassifier: Sendable {
                 return Classification(validity: .ambiguous, confidence: 0.45, answer: nil, qualityScore: 0.3)
             }
         }
-        // 3. Titles, ids and synonyms: the whole answer, then as words inside it.
+        // 3. A choice typed by its number ("2" for the second row), as leads often do.
+        if index.kind == "buttons" || index.kind == "list", let n = Int(normalized), n >= 1, n <= index.orderedOptions.count {
+            return Classification(validity: .valid, confidence: 0.85, answer: index.orderedOptions[n - 1], qualityScore: 0.5)
+        }
+        // 4. Titles, ids and synonyms: the whole answer, then as words inside it.
         var exact = Set<String>()
         for entry in index.phrases where entry.phrase == normalized { exact.insert(entry.option) }
         if exact.count == 1, let option = exact.first {
@@ -92,7 +98,7 @@ public struct RulesClassifier: Sendable {
             return Classification(validity: .valid, confidence: isQuestion ? 0.6 : 0.8, answer: option, qualityScore: 0.6,
                                   offscript: false)
         }
-        // 4. Free-text steps: examples and patterns.
+        // 5. Free-text steps: examples and patterns.
         if index.kind == "text" || !index.hasOptions {
             let cleaned = text.trimmedWhitespace
             if index.examples.contains(normalized) {

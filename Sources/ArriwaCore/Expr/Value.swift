@@ -84,7 +84,7 @@ public enum Value: Sendable, Hashable {
     }
 
     /// `2024-05-01T12:00:00Z` / `2024-05-01T12:00:00.250Z` (proleptic Gregorian, UTC).
-    static func iso8601(_ milliseconds: Int64) -> String {
+    public static func iso8601(_ milliseconds: Int64) -> String {
         let msPerDay: Int64 = 86_400_000
         var days = milliseconds / msPerDay
         var msOfDay = milliseconds % msPerDay

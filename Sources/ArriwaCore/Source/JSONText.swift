@@ -1,7 +1,7 @@
 /// JSON string literals, shared by the catalog's JSON writer and the expression language's
 /// rendering of lists and maps.
-enum JSONText {
-    static func quote(_ s: String, into out: inout String) {
+public enum JSONText {
+    public static func quote(_ s: String, into out: inout String) {
         out += "\""
         for scalar in s.unicodeScalars {
             switch scalar {
