@@ -1,4 +1,4 @@
-import ArriwaCore
+public import ArriwaCore
 import AsyncHTTPClient
 
 extension OpenAIClassifier {

@@ -23,7 +23,7 @@ public struct OpenAIClassifier: Classifier {
         let primary = configuration.model
         do {
             return try await classify(request, model: primary)
-        } catch let error as ClassifierError {
+        } catch {
             guard error.code.allowsFallback, let fallback = configuration.fallbackModel, fallback != primary else {
                 throw error
             }
@@ -32,7 +32,7 @@ public struct OpenAIClassifier: Classifier {
             ])
             do {
                 return try await classify(request, model: fallback)
-            } catch let second as ClassifierError {
+            } catch let second {
                 throw ClassifierError(code: second.code, message: "\(second.message) (after model \(primary): \(error.code))")
             }
         }
