@@ -1,11 +1,12 @@
 import ArriwaClassify
 import ArriwaCore
 import ArriwaTestSupport
+import AsyncHTTPClient
 import Testing
 
 /// `ClassifierChain`: rules first, the model only when needed, the rules' answer when it fails.
 @Suite struct ClassifyChainTests {
-    func chain(_ server: FakeChatCompletionsServer, _ client: HTTPClientHandle, breaker: CircuitBreaker? = CircuitBreaker())
+    func chain(_ server: FakeChatCompletionsServer, _ client: HTTPClient, breaker: CircuitBreaker? = CircuitBreaker())
         -> ClassifierChain {
         ClassifierChain(model: OpenAIClassifier(configuration: ClassifyFixtures.configuration(server), httpClient: client),
                         breaker: breaker)
@@ -34,7 +35,7 @@ import Testing
         try await withFakeModel { server, client in
             await server.enqueue(.classification(validity: "valid", confidence: 0.88, answer: "large", qualityScore: 0.6))
             let request = ClassifyFixtures.sizeRequest(input: "tiny start but a huge platform later")
-            #expect(RulesClassifier().classify(request).validity == .ambiguous)
+            #expect(rulesResult(request).validity == .ambiguous)
             let result = await chain(server, client).classify(request)
             #expect(result == Classification(validity: .valid, confidence: 0.88, answer: "large", qualityScore: 0.6,
                                              source: "llm:main-model"))
@@ -58,7 +59,7 @@ import Testing
         try await withFakeModel { server, client in
             await server.setDefaultReply(.error(status: 503, message: "overloaded"))
             let request = ClassifyFixtures.sizeRequest(input: "tiny start but a huge platform later")
-            let rules = RulesClassifier().classify(request)
+            let rules = rulesResult(request)
             let result = await chain(server, client).classify(request)
             var expected = rules
             expected.source = "rules (model failed: http 503)"
@@ -70,7 +71,7 @@ import Testing
     @Test func withoutAModelTheRulesAnswer() async throws {
         let request = ClassifyFixtures.goalRequest(input: "хотим больше клиентов")
         let result = await ClassifierChain().classify(request)
-        #expect(result == RulesClassifier().classify(request))
+        #expect(result == rulesResult(request))
         #expect(result.validity == .ambiguous)
     }
 

@@ -41,6 +41,11 @@ enum ClassifyFixtures {
     }
 }
 
+/// The synchronous rules answer (in async code `classify` picks the `Classifier` witness).
+func rulesResult(_ request: ClassifyRequest) -> Classification {
+    RulesClassifier().classify(request)
+}
+
 /// Runs `body` with a fresh HTTP client and always shuts it down.
 func withHTTPClient<T>(_ body: (HTTPClient) async throws -> T) async throws -> T {
     let client = HTTPClient()
