@@ -61,8 +61,9 @@ let package = Package(
         .executableTarget(
             name: "arriwa",
             dependencies: [
-                "ArriwaCore", "ArriwaStore", "ArriwaRuntime",
+                "ArriwaCore", "ArriwaStore", "ArriwaRuntime", "ArriwaClassify",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),

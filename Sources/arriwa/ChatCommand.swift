@@ -1,6 +1,8 @@
 import ArgumentParser
 import ArriwaCore
+import ArriwaClassify
 import ArriwaRuntime
+import AsyncHTTPClient
 import Foundation
 
 struct ChatCommand: AsyncParsableCommand {
@@ -10,8 +12,10 @@ struct ChatCommand: AsyncParsableCommand {
         discussion: """
             Type as the lead; the bot's messages appear with their buttons or list rows \
             numbered — type the number to tap one. Emitted events, timers and handovers are \
-            shown as they happen. Runs on the in-memory store with a virtual clock and the \
-            offline rules classifier.
+            shown as they happen. Runs on the in-memory store with a virtual clock. Answers \
+            are classified by the offline rules; when ARRIWA_LLM_BASE_URL and ARRIWA_LLM_MODEL \
+            are set (docs/classifiers.md), answers the rules are not sure of go to that \
+            OpenAI-compatible model.
 
             COMMANDS
               <text>              send a message as the lead
@@ -52,9 +56,24 @@ struct ChatCommand: AsyncParsableCommand {
 
     func run() async throws {
         let loaded = try await TenantLoading.load(tenant)
+        let referral = try parseReferral()
+        var httpClient: HTTPClient?
+        var classify = LocalRuntime.rulesOnly
+        var classifierName = "rules only (set ARRIWA_LLM_BASE_URL and ARRIWA_LLM_MODEL for a model)"
+        if let llm = OpenAIClassifier.Configuration.fromEnvironment() {
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            httpClient = client
+            let chain = ClassifierChain(
+                configuration: .init(validThreshold: loaded.program.tenant.validThreshold,
+                                     noiseThreshold: loaded.program.tenant.noiseThreshold),
+                model: OpenAIClassifier(configuration: llm, httpClient: client))
+            classify = { request in await chain.classify(request) }
+            classifierName = "rules, then \(llm.model) at \(llm.baseURL)"
+        }
         var session = ChatSession(program: loaded.program, phone: phone, language: language, name: name,
-                                  referral: try parseReferral())
+                                  referral: referral, classify: classify)
         print("Chatting with \(loaded.program.tenant.name) (\(tenant), version \(loaded.program.version)). /help for commands, /quit to leave.")
+        print("Classifier: \(classifierName).")
         session.start()
         while true {
             print("you> ", terminator: "")
@@ -65,6 +84,7 @@ struct ChatCommand: AsyncParsableCommand {
         }
         print("")
         print(session.summary())
+        if let httpClient { try? await httpClient.shutdown() }
     }
 
     func parseReferral() throws -> [String: String]? {

@@ -9,6 +9,7 @@ struct ChatSession {
     let language: String
     let name: String
     let referral: [String: String]?
+    let classify: @Sendable (ClassifyRequest) async -> Classification
     var runtime: LocalRuntime
     var lastMessage: OutboundMessage?
     /// The last bot message with buttons or rows: numbers tap it until a new question without choices.
@@ -16,19 +17,21 @@ struct ChatSession {
     var emitted: [Emission] = []
     var turns = 0
 
-    init(program: Program, phone: String, language: String, name: String, referral: [String: String]?) {
+    init(program: Program, phone: String, language: String, name: String, referral: [String: String]?,
+         classify: @escaping @Sendable (ClassifyRequest) async -> Classification) {
         self.program = program
         self.phone = phone
         self.language = language
         self.name = name
         self.referral = referral
-        runtime = ChatSession.makeRuntime(program)
+        self.classify = classify
+        runtime = ChatSession.makeRuntime(program, classify: classify)
     }
 
-    static func makeRuntime(_ program: Program) -> LocalRuntime {
+    static func makeRuntime(_ program: Program, classify: @escaping @Sendable (ClassifyRequest) async -> Classification) -> LocalRuntime {
         let counter = ChatCounter()
         return LocalRuntime(program: program, startAt: ConversationRunner.epoch,
-                            configuration: .init(newSubscriberID: { "chat-\(counter.next())" }))
+                            configuration: .init(classify: classify, newSubscriberID: { "chat-\(counter.next())" }))
     }
 
     func start() {
@@ -105,7 +108,7 @@ struct ChatSession {
             if emitted.isEmpty { print("  (no events yet)") }
             for (i, e) in emitted.enumerated() { print("  \(i + 1). \(Self.describe(e))") }
         case "/reset":
-            runtime = Self.makeRuntime(program)
+            runtime = Self.makeRuntime(program, classify: classify)
             lastMessage = nil
             lastChoices = nil
             emitted = []

@@ -66,6 +66,7 @@ extension Turn {
         let flow = program.entryFlow
         let compiled = program.flows[flow]
         state.stack = [SessionState.Frame(flow: compiled.name, node: compiled.nodes[compiled.start].id, vars: compiled.defaults)]
+        created = state
         return run(flow: flow, node: compiled.start)
     }
 

@@ -56,6 +56,8 @@ struct Turn {
     var providedUsed = false
     var nodesRun = 0
     var suspended: ClassifyRequest?
+    /// A session created in this turn, as created (what a failed first turn keeps).
+    var created: SessionState?
 
     init(program: Program, now: Int64, provided: Classification?) {
         self.program = program
@@ -88,8 +90,7 @@ struct Turn {
     }
 
     mutating func halted(_ failure: EngineFailure, original: SessionState?) -> SessionState {
-        var base = original ?? state
-        if original == nil { base = state }
+        var base = original ?? created ?? state
         if let message, original != nil {
             base.lastInboundAt = max(base.lastInboundAt ?? 0, message.receivedAt)
             base.lastInboundText = message.effectiveText

@@ -113,7 +113,7 @@ import Testing
 
     @Test func chatRendersButtonsTapsByNumberAndShowsState() throws {
         let result = try arriwa(["chat", "flows/demo-clinic"], stdin: "Hi\n1\n/status delivered\n/advance 15m\n/state\n/events\n/quit\n")
-        #expect(result.status == 0, result.stderr)
+        #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("bot> Hi! Which treatment are you interested in?\n     [1] Implants  [2] Whitening  [3] Check-up"))
         #expect(result.stdout.contains("(tapped \"Implants\")"))
         #expect(result.stdout.contains("⚑ QUALIFY_Q1 [GOOD] → capi, audiences, crm answer=implants"))

@@ -68,6 +68,22 @@ import Testing
         }
     }
 
+    @Test func unreachableModelIsATransportFailureAndTheRulesAnswer() async throws {
+        let server = try await FakeChatCompletionsServer.start()
+        await server.shutdown()  // nothing listens on its port any more
+        try await withHTTPClient { client in
+            let configuration = ClassifyFixtures.configuration(server, fallback: ClassifyFixtures.fallbackModel,
+                                                               timeout: .milliseconds(500))
+            let model = OpenAIClassifier(configuration: configuration, httpClient: client)
+            let request = ClassifyFixtures.goalRequest(input: "ну, посмотрим")
+            let error = await #expect(throws: ClassifierError.self) { try await model.classify(request) }
+            #expect(error?.code == .transport)
+            let result = await ClassifierChain(model: model).classify(request)
+            #expect(result.source == "rules (model failed: transport)")
+            #expect(result.validity == rulesResult(request).validity)
+        }
+    }
+
     @Test func withoutAModelTheRulesAnswer() async throws {
         let request = ClassifyFixtures.goalRequest(input: "хотим больше клиентов")
         let result = await ClassifierChain().classify(request)
