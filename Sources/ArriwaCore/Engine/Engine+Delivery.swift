@@ -27,7 +27,9 @@ extension Turn {
         case .read, .failed: .read
         }
         for (i, nudge) in wait.nudges.enumerated() where nudge.when == trigger {
-            schedule(TimerSpec(sessionID: state.id, kind: .nudge, token: token, index: i, dueAt: status.at + nudge.afterMS))
+            // A status reported late (webhook retries) would put the nudge in the past: it is due now.
+            schedule(TimerSpec(sessionID: state.id, kind: .nudge, token: token, index: i,
+                               dueAt: max(now, status.at + nudge.afterMS)))
         }
         return .success(.changed)
     }

@@ -56,7 +56,7 @@ extension Turn {
         let language = contact.language.flatMap { lang in
             program.tenant.languages.first { $0 == lang || lang.hasPrefix($0 + "_") || lang.hasPrefix($0 + "-") }
         } ?? previous?.language ?? program.tenant.defaultLanguage
-        state = SessionState(id: entry.sessionID(subscriberID: contact.subscriberID, at: message.receivedAt),
+        state = SessionState(id: entry.sessionID(subscriberID: contact.subscriberID, at: message.receivedAt, after: previous?.id),
                              contact: contact, tenant: program.tenant.id, flowVersion: program.version,
                              language: language, entry: entry.kind, attribution: entry.attribution,
                              referralRaw: message.referralRaw, startedAt: now)

@@ -209,15 +209,17 @@ extension Turn {
 
     // MARK: - Expressions
 
-    func context() -> EvaluationContext {
-        let vars = state.stack.last?.vars ?? [:]
-        return EvaluationContext(resolver: TurnResolver(program: program, state: state, vars: vars, message: message,
-                                                        classification: classification), now: now)
+    /// Runs `body` with a context whose resolver reads this turn in place (no copy of the state,
+    /// program or message per expression); the context must not outlive `body`.
+    func withContext<R>(_ body: (EvaluationContext) throws(EvaluationError) -> R) throws(EvaluationError) -> R {
+        try withUnsafePointer(to: self) { (turn) throws(EvaluationError) -> R in
+            try body(EvaluationContext(resolver: TurnResolver(turn: turn), now: now))
+        }
     }
 
     func eval(_ expr: Expr, _ node: CompiledNode) throws(EngineFailure) -> Value {
         do {
-            return try Evaluator.evaluate(expr, in: context())
+            return try withContext { (context) throws(EvaluationError) in try Evaluator.evaluate(expr, in: context) }
         } catch {
             throw EngineFailure(code: .evaluation, message: "\(node.origin): \(error.message) in `\(expr)`", origin: node.origin)
         }
@@ -235,7 +237,7 @@ extension Turn {
         if template.parts.count == 1, case .literal(let text) = template.parts[0] { return text }
         if template.parts.isEmpty { return "" }
         do {
-            return try Evaluator.render(template, in: context())
+            return try withContext { (context) throws(EvaluationError) in try Evaluator.render(template, in: context) }
         } catch {
             throw EngineFailure(code: .evaluation, message: "\(node.origin): \(error.message)", origin: node.origin)
         }
@@ -250,7 +252,7 @@ extension Turn {
         guard let template = text.template(for: state.language) else { return .success("") }
         if template.parts.count == 1, case .literal(let literal) = template.parts[0] { return .success(literal) }
         do {
-            return .success(try Evaluator.render(template, in: context()))
+            return .success(try withContext { (context) throws(EvaluationError) in try Evaluator.render(template, in: context) })
         } catch {
             return .failure(EngineFailure(code: .evaluation, message: error.message))
         }
@@ -260,7 +262,7 @@ extension Turn {
         var params: [String] = []
         for param in spec.params {
             do {
-                params.append(try Evaluator.render(param, in: context()))
+                params.append(try withContext { (context) throws(EvaluationError) in try Evaluator.render(param, in: context) })
             } catch {
                 return .failure(EngineFailure(code: .evaluation, message: "template \(spec.name): \(error.message)"))
             }

@@ -124,6 +124,12 @@ extension Turn {
     /// A tenant message (stopped, paused, resumed, operator, apology) in the lead's language.
     mutating func sendSystem(_ key: String, purpose: OutboundMessage.Purpose) {
         guard let text = program.tenant.messages[key] else { return }
+        // SPEC §8: while a human is active the bot stays silent (it still applies pause / start);
+        // only an opt-out is confirmed.
+        if state.humanActive, key != "stopped" {
+            audit("send_suppressed", "messages.\(key): a human is active")
+            return
+        }
         guard state.windowOpen(at: now) else {
             audit("send_suppressed", "messages.\(key): outside the 24-hour window")
             return
@@ -165,7 +171,7 @@ extension Turn {
             if let audience = step.audience { add.insert(audience, at: 0) }
             if let answer, let option = step.option(answer) { add += option.segments }
             if let field = step.crmField, let answer {
-                fields[field] = step.option(answer)?.titles?.template(for: state.language).map(literalText) ?? answer
+                fields[field] = step.option(answer)?.titles?.template(for: state.language).map { literalText($0) } ?? answer
             }
             if note == nil, let answer {
                 let confidence = state.confidence[step.id].map { Value.render(number: ($0 * 100).rounded() / 100) } ?? "?"

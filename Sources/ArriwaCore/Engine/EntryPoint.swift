@@ -10,6 +10,16 @@ public struct EntryPoint: Sendable, Hashable {
     /// Session id: `{prefix}_{subscriber_id}_{timestamp_ms}`.
     public func sessionID(subscriberID: String, at ms: Int64) -> String { "\(idPrefix)_\(subscriberID)_\(ms)" }
 
+    /// The id of a subscriber's new session when `previous` is the id of their latest one: as above,
+    /// but never at or before the previous session's timestamp, so a session that starts in the same
+    /// millisecond (or from a late message) does not reuse — and overwrite — the previous session's id.
+    public func sessionID(subscriberID: String, at ms: Int64, after previous: String?) -> String {
+        guard let previous, let last = previous.split(separator: "_").last, let previousMS = Int64(last), ms <= previousMS else {
+            return sessionID(subscriberID: subscriberID, at: ms)
+        }
+        return sessionID(subscriberID: subscriberID, at: previousMS + 1)
+    }
+
     public static func detect(_ message: InboundMessage) -> EntryPoint {
         if let referral = message.referral, !referral.isEmpty {
             var fields = referral

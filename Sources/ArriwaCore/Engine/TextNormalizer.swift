@@ -2,6 +2,7 @@
 /// digits kept, `ё` read as `е`, everything else a single space, trimmed.
 public enum TextNormalizer {
     public static func normalize(_ text: String) -> String {
+        if let ascii = normalizeASCII(text) { return ascii }
         var out = String.UnicodeScalarView()
         var pendingSpace = false
         for scalar in text.lowercased().unicodeScalars {
@@ -19,11 +20,63 @@ public enum TextNormalizer {
         return String(out)
     }
 
+    /// `normalize` for all-ASCII text, byte by byte (most answers and code words): in ASCII the
+    /// alphabetic scalars are A–Z and a–z, the numeric ones 0–9, and there are no combining marks.
+    /// nil when the text is not ASCII.
+    private static func normalizeASCII(_ text: String) -> String? {
+        var text = text
+        return text.withUTF8 { bytes -> String? in
+            guard bytes.allSatisfy({ $0 < 0x80 }) else { return nil }
+            return String(unsafeUninitializedCapacity: bytes.count) { out in
+                var count = 0
+                var pendingSpace = false
+                for byte in bytes {
+                    let lower = byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte
+                    if (lower >= 0x61 && lower <= 0x7A) || (lower >= 0x30 && lower <= 0x39) {
+                        if pendingSpace && count > 0 {
+                            out[count] = 0x20
+                            count += 1
+                        }
+                        pendingSpace = false
+                        out[count] = lower
+                        count += 1
+                    } else {
+                        pendingSpace = true
+                    }
+                }
+                return count
+            }
+        }
+    }
+
     /// True when `phrase` occurs in `text` as whole words (both already normalized).
     public static func containsWords(_ text: String, _ phrase: String) -> Bool {
         guard !phrase.isEmpty, text.count >= phrase.count else { return false }
         if text == phrase { return true }
+        if let found = containsWordsASCII(text, phrase) { return found }
         return (" " + text + " ").contains(" " + phrase + " ")
+    }
+
+    /// `containsWords` on ASCII text as a byte search (the Foundation string search above is the
+    /// classifier's largest cost): the phrase's bytes with a space or an end on both sides. nil when
+    /// either string is not ASCII.
+    private static func containsWordsASCII(_ text: String, _ phrase: String) -> Bool? {
+        var text = text, phrase = phrase
+        return text.withUTF8 { t -> Bool? in
+            phrase.withUTF8 { p -> Bool? in
+                guard t.allSatisfy({ $0 < 0x80 }), p.allSatisfy({ $0 < 0x80 }) else { return nil }
+                guard p.count <= t.count else { return false }
+                var start = 0
+                while start + p.count <= t.count {
+                    if start == 0 || t[start - 1] == 0x20, start + p.count == t.count || t[start + p.count] == 0x20,
+                       (0..<p.count).allSatisfy({ t[start + $0] == p[$0] }) {
+                        return true
+                    }
+                    start += 1
+                }
+                return false
+            }
+        }
     }
 }
 

@@ -1,16 +1,23 @@
 /// What expressions see during a turn: `vars` of the running flow, `session`, the inbound
 /// `message` (with its `classification`), `manifest` (and the router as `manifest.next`), `tenant`.
-struct TurnResolver: ValueResolver {
-    let program: Program
-    let state: SessionState
-    let vars: [String: Value]
-    let message: InboundMessage?
-    let classification: Classification?
+///
+/// It reads the running turn in place through a pointer instead of holding copies of the session
+/// state, program and message: copying those for every expression cost more than evaluating it.
+/// Valid only inside `Turn.withContext`, which creates it; `Evaluator` never keeps a context.
+struct TurnResolver: ValueResolver, @unchecked Sendable {
+    let turn: UnsafePointer<Turn>
 
-    func value(of path: [String]) -> Value? {
+    func value(of path: [String]) -> Value? { turn.resolve(path) }
+}
+
+/// The resolver's lookups read the turn's fields through the pointer: each access projects just the
+/// field it needs instead of copying the whole turn.
+extension UnsafePointer where Pointee == Turn {
+    func resolve(_ path: [String]) -> Value? {
         guard let root = path.first else { return nil }
         switch root {
         case "vars":
+            let vars = pointee.state.stack.last?.vars ?? [:]
             if path.count == 1 { return .map(vars) }
             guard path.count == 2 else { return nil }
             return vars[path[1]]
@@ -38,35 +45,35 @@ struct TurnResolver: ValueResolver {
         let field = path[1]
         if path.count == 3 {
             switch field {
-            case "answers": return state.answers[path[2]].map(Value.string) ?? (program.manifest.index[path[2]] != nil ? .null : nil)
-            case "confidence": return state.confidence[path[2]].map(Value.number) ?? (program.manifest.index[path[2]] != nil ? .null : nil)
-            case "attribution": return .string(state.attribution[path[2]] ?? "")
+            case "answers": return pointee.state.answers[path[2]].map(Value.string) ?? (pointee.program.manifest.index[path[2]] != nil ? .null : nil)
+            case "confidence": return pointee.state.confidence[path[2]].map(Value.number) ?? (pointee.program.manifest.index[path[2]] != nil ? .null : nil)
+            case "attribution": return .string(pointee.state.attribution[path[2]] ?? "")
             default: return nil
             }
         }
         guard path.count == 2 else { return nil }
         switch field {
-        case "id": return .string(state.id)
-        case "subscriber_id": return .string(state.subscriberID)
-        case "phone_hash": return .string(state.phoneHash)
-        case "language": return .string(state.language)
-        case "profile_name": return Self.string(state.profileName)
-        case "country": return Self.string(state.country)
-        case "timezone": return Self.string(state.timezone)
-        case "entry": return .string(state.entry)
-        case "step": return Self.string(state.step)
-        case "retries": return .int(Int64(state.currentRetries))
-        case "nudges": return .int(Int64(state.nudges))
-        case "escalations": return .int(Int64(state.escalations))
-        case "started_at": return .timestamp(state.startedAt)
-        case "last_inbound_at": return Self.timestamp(state.lastInboundAt)
-        case "snoozed_until": return Self.timestamp(state.snoozedUntil)
-        case "opted_out": return .bool(state.optedOut)
-        case "human_active": return .bool(state.humanActive)
-        case "flow_version": return .string(state.flowVersion)
-        case "answers": return .map(state.answers.mapValues(Value.string))
-        case "confidence": return .map(state.confidence.mapValues(Value.number))
-        case "attribution": return .map(state.attribution.mapValues(Value.string))
+        case "id": return .string(pointee.state.id)
+        case "subscriber_id": return .string(pointee.state.subscriberID)
+        case "phone_hash": return .string(pointee.state.phoneHash)
+        case "language": return .string(pointee.state.language)
+        case "profile_name": return Self.string(pointee.state.profileName)
+        case "country": return Self.string(pointee.state.country)
+        case "timezone": return Self.string(pointee.state.timezone)
+        case "entry": return .string(pointee.state.entry)
+        case "step": return Self.string(pointee.state.step)
+        case "retries": return .int(Int64(pointee.state.step.flatMap { pointee.state.retries[$0] } ?? 0)) // currentRetries
+        case "nudges": return .int(Int64(pointee.state.nudges))
+        case "escalations": return .int(Int64(pointee.state.escalations))
+        case "started_at": return .timestamp(pointee.state.startedAt)
+        case "last_inbound_at": return Self.timestamp(pointee.state.lastInboundAt)
+        case "snoozed_until": return Self.timestamp(pointee.state.snoozedUntil)
+        case "opted_out": return .bool(pointee.state.optedOut)
+        case "human_active": return .bool(pointee.state.humanActive)
+        case "flow_version": return .string(pointee.state.flowVersion)
+        case "answers": return .map(pointee.state.answers.mapValues(Value.string))
+        case "confidence": return .map(pointee.state.confidence.mapValues(Value.number))
+        case "attribution": return .map(pointee.state.attribution.mapValues(Value.string))
         default: return nil
         }
     }
@@ -80,7 +87,7 @@ struct TurnResolver: ValueResolver {
             return .map(map)
         }
         if path[1] == "classification" {
-            guard let c = classification else { return path.count <= 3 ? .null : nil }
+            guard let c = pointee.classification else { return path.count <= 3 ? .null : nil }
             if path.count == 2 {
                 return .map(["validity": .string(c.validity.rawValue), "confidence": .number(c.confidence),
                              "answer": Self.string(c.answer), "quality_score": .number(c.qualityScore)])
@@ -95,7 +102,7 @@ struct TurnResolver: ValueResolver {
             }
         }
         guard path.count == 2 else { return nil }
-        guard let m = message else {
+        guard let m = pointee.message else {
             return ["id", "text", "type", "reply_id", "reply_title", "caption", "media_type", "received_at"].contains(path[1]) ? .null : nil
         }
         switch path[1] {
@@ -112,7 +119,7 @@ struct TurnResolver: ValueResolver {
     }
 
     private func manifest(_ path: [String]) -> Value? {
-        let m = program.manifest
+        let m = pointee.program.manifest
         guard path.count >= 2 else { return nil }
         switch path[1] {
         case "next":
@@ -127,8 +134,8 @@ struct TurnResolver: ValueResolver {
                 "kind": .string(step.kind), "event": .string(step.event),
                 "options": .list(step.options.map { .string($0.id) }),
                 "crm_field": Self.string(step.crmField),
-                "max_reprompts": .int(Int64(step.maxReprompts ?? program.tenant.maxReprompts)),
-                "question": .string(step.question?.template(for: state.language)?.parts.first.map { part in
+                "max_reprompts": .int(Int64(step.maxReprompts ?? pointee.program.tenant.maxReprompts)),
+                "question": .string(step.question?.template(for: pointee.state.language)?.parts.first.map { part in
                     if case .literal(let text) = part { text } else { "" } } ?? ""),
             ]
             if path.count == 2 { return .map(fields) }
@@ -139,7 +146,7 @@ struct TurnResolver: ValueResolver {
     }
 
     private func tenant(_ path: [String]) -> Value? {
-        let t = program.tenant
+        let t = pointee.program.tenant
         guard path.count >= 2 else { return nil }
         switch path[1] {
         case "id": return .string(t.id)

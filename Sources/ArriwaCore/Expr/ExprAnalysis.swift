@@ -2,17 +2,27 @@ extension Expr {
     /// The static path this node denotes (`vars.a.b`, `answers['Q1']`, `list[0]`), or nil when it is
     /// not a pure path (a call, an operator, or an index that is not a literal).
     public var staticPath: [String]? {
+        // One array for the whole path (the evaluator asks for it on every path it reads).
+        var components: [String] = []
+        components.reserveCapacity(4)
+        return appendStaticPath(to: &components) ? components : nil
+    }
+
+    private func appendStaticPath(to components: inout [String]) -> Bool {
         switch self {
         case .identifier(let name, _):
-            return [name]
+            components.append(name)
+            return true
         case .member(let base, let name, _):
-            guard let prefix = base.staticPath else { return nil }
-            return prefix + [name]
+            guard base.appendStaticPath(to: &components) else { return false }
+            components.append(name)
+            return true
         case .index(let base, let index, _):
-            guard let component = Expr.literalComponent(index), let prefix = base.staticPath else { return nil }
-            return prefix + [component]
+            guard let component = Expr.literalComponent(index), base.appendStaticPath(to: &components) else { return false }
+            components.append(component)
+            return true
         default:
-            return nil
+            return false
         }
     }
 

@@ -148,15 +148,21 @@ extension ExprInterpreter {
 
     /// First 16 lowercase hex characters of SHA-256 over the UTF-8 bytes.
     static func hash(_ text: String) -> String {
-        let digest = SHA256.hash(data: Array(text.utf8))
-        let hexDigits = Array("0123456789abcdef")
-        var out = ""
-        for byte in digest.prefix(8) {
-            out.append(hexDigits[Int(byte >> 4)])
-            out.append(hexDigits[Int(byte & 0x0F)])
+        var text = text
+        let digest = text.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+        // The first 8 bytes as 16 lowercase hex digits, written in place.
+        return String(unsafeUninitializedCapacity: 16) { out in
+            var i = 0
+            for byte in digest.prefix(8) {
+                out[i] = hexDigits[Int(byte >> 4)]
+                out[i + 1] = hexDigits[Int(byte & 0x0F)]
+                i += 2
+            }
+            return i
         }
-        return out
     }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     private static func matches(_ text: String, _ pattern: String, span: ExprSpan) throws(EvaluationError) -> Bool {
         let regex: NSRegularExpression

@@ -115,7 +115,7 @@ struct ExprInterpreter {
 
     private func lookUp(_ path: [String]) -> LookUp {
         for length in stride(from: path.count, through: 1, by: -1) {
-            guard var value = context.resolver.value(of: Array(path.prefix(length))) else { continue }
+            guard var value = context.resolver.value(of: length == path.count ? path : Array(path.prefix(length))) else { continue }
             for position in length..<path.count {
                 let component = path[position]
                 let here = ExprPath.display(Array(path.prefix(position)))

@@ -6,8 +6,8 @@ import Testing
 /// (messages, taps, code words, delivery statuses, clock jumps, operator actions, stale timers)
 /// driven through `Engine.handle` by a tiny runtime of our own (state per session, a timer
 /// table fed by the effects, timers fired at their due time as `LocalRuntime.advance` does).
-/// After every turn the invariants below are checked; a failure names the seed and the event
-/// index, and the events that led there, so `PropertyReplay` can run one sequence again.
+/// After every turn the invariants (numbered 1–8 in `PropertyWorld.check`) are checked; a failure names the seed and the event
+/// index, and the events that led there; the disabled `replay` test runs one seed with its log.
 @Suite struct EnginePropertyTests {
     /// 500 sequences of 20...60 events, in 10 parallel batches.
     static let batches = 10
@@ -62,8 +62,40 @@ import Testing
             var second = PropertyWorld(program: program, seed: seed, checkPurity: false, recordTrace: true)
             second.runSequence()
             #expect(first.trace.count == second.trace.count, "seed \(hex(seed)): \(first.trace.count) vs \(second.trace.count) turns")
-            if let k = zip(first.trace, second.trace).firstIndex(where: { $0.0 != $0.1 }) {
+            if let k = zip(first.trace, second.trace).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
                 Issue.record("seed \(hex(seed)): turn \(k) differs between two runs of the same sequence")
+            }
+        }
+    }
+
+    /// The ASCII fast paths of `TextNormalizer` (normalize, containsWords) give what the Unicode
+    /// algorithm gives, on ASCII, non-ASCII and mixed text.
+    @Test("TextNormalizer's fast paths agree with the Unicode algorithm")
+    func normalizerFastPaths() {
+        var rng = SplitMix64(seed: Self.baseSeed ^ 0x7E47)
+        let ascii = Array("aAbBzZ09 59 .,!?-_'\t\n$%()")
+        let other: [Character] = ["é", "ё", "Ё", "Ж", "ß", "🙂", "e\u{301}", "ﬁ", "٣", "\u{00A0}", "İ", "ǅ", "Ⅻ"]
+        let words = ["implants", "whitening", "check up", "this week", "a", "ab", "имплант", "осмотр зубов"]
+        for i in 0..<4_000 {
+            var text = ""
+            for _ in 0..<rng.below(24) {
+                text.append(rng.chance(85) ? rng.pick(ascii) : rng.pick(other))
+            }
+            if rng.chance(30) { text += " " + rng.pick(words) + (rng.chance(50) ? "!" : " ok") }
+            let normalized = TextNormalizer.normalize(text)
+            #expect(normalized == Reference.normalize(text), "case \(i): normalize(\"\(text)\")")
+            let phrase: String
+            if rng.chance(50), !normalized.isEmpty {
+                let tokens = normalized.split(separator: " ")
+                let from = rng.below(tokens.count)
+                let to = from + rng.below(tokens.count - from)
+                phrase = tokens[from...to].joined(separator: " ")
+            } else {
+                phrase = Reference.normalize(rng.pick(words))
+            }
+            for (t, p) in [(normalized, phrase), (normalized, String(phrase.dropLast())), (phrase, normalized)] {
+                #expect(TextNormalizer.containsWords(t, p) == Reference.containsWords(t, p),
+                        "case \(i): containsWords(\"\(t)\", \"\(p)\")")
             }
         }
     }
@@ -75,6 +107,33 @@ import Testing
         var world = PropertyWorld(program: program, seed: Self.baseSeed, checkPurity: true, verbose: true)
         world.runSequence()
         if let failure = world.failure { Issue.record(Comment(rawValue: failure)) }
+    }
+}
+
+/// TextNormalizer as it was before its ASCII fast paths: the reference they must agree with.
+enum Reference {
+    static func normalize(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        var pendingSpace = false
+        for scalar in text.lowercased().unicodeScalars {
+            let props = scalar.properties
+            if props.isAlphabetic || props.numericType != nil {
+                if pendingSpace && !out.isEmpty { out.append(" ") }
+                pendingSpace = false
+                out.append(scalar == "ё" ? "е" : scalar)
+            } else if props.generalCategory == .nonspacingMark {
+                continue
+            } else {
+                pendingSpace = true
+            }
+        }
+        return String(out)
+    }
+
+    static func containsWords(_ text: String, _ phrase: String) -> Bool {
+        guard !phrase.isEmpty, text.count >= phrase.count else { return false }
+        if text == phrase { return true }
+        return (" " + text + " ").contains(" " + phrase + " ")
     }
 }
 
@@ -234,7 +293,7 @@ struct PropertyWorld {
         let contact = Contact(subscriberID: "sub-1", phoneHash: "hash-1", profileName: "Lead", language: language)
         let message = InboundMessage(id: "wamid.\(inboundSeq)", kind: kind, text: text, replyID: replyID, replyTitle: replyTitle,
                                      mediaType: kind == .media ? "image" : nil, receivedAt: now, contact: contact)
-        stats.add("event.\(tag)")
+        stats.add("event." + tag.replacingOccurrences(of: " ", with: "_"))
         let described = "\(tag) \(kind.rawValue) \"\(text)\"" + (replyID.map { " reply \($0)" } ?? "")
         turn(.inbound(message), before: current, described: described)
     }
