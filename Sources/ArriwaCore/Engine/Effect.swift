@@ -59,6 +59,8 @@ public struct OutboundMessage: Sendable, Hashable, Codable {
         case nudge
         /// A reply to a code word (stop, pause, start, operator).
         case codeWord = "code_word"
+        /// The current step's prompt repeated after `start` (not a new re-prompt).
+        case resume
         /// A handover node's message.
         case handover
         /// A resend after a failed delivery.

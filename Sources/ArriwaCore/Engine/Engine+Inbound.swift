@@ -107,6 +107,9 @@ extension Turn {
                 if let (flow, node) = topNode(), case .wait = node.kind {
                     if let prompt = state.promptNode, let (pf, pn) = locate(prompt), pf == flow,
                        case .send(let spec) = program.flows[pf].nodes[pn].kind {
+                        // Repeating the prompt is not a new re-prompt: it does not count against the limit.
+                        resending = true
+                        defer { resending = false }
                         if case .failure(let failure) = send(spec, origin: prompt) { return .failure(failure) }
                     }
                     if wasStopped || state.timers.isEmpty {

@@ -31,7 +31,7 @@ extension Turn {
             audit("send_suppressed", "\(node.origin): \(state.optedOut ? "opted out" : "a human is active")")
             return
         }
-        if let step, spec.say != .question {
+        if let step, spec.say != .question, !resending {
             let count = (state.retries[step.id] ?? 0) + 1
             let limit = step.maxReprompts ?? program.tenant.maxReprompts
             guard count <= limit else {
@@ -50,9 +50,11 @@ extension Turn {
             }
         }
         if state.windowOpen(at: now) {
-            sendContent(try freeForm(spec, step: step, node), origin: node.origin, purpose: .flow, fallback: fallback, step: step?.id)
+            sendContent(try freeForm(spec, step: step, node), origin: node.origin, purpose: resending ? .resume : .flow,
+                        fallback: fallback, step: step?.id)
         } else if let fallback {
-            sendContent(.template(fallback), origin: node.origin, purpose: .flow, fallback: nil, step: step?.id, windowOpen: false)
+            sendContent(.template(fallback), origin: node.origin, purpose: resending ? .resume : .flow, fallback: nil,
+                        step: step?.id, windowOpen: false)
         } else {
             audit("send_suppressed", "\(node.origin): outside the 24-hour window and the node has no template")
             return

@@ -56,6 +56,8 @@ struct Turn {
     var providedUsed = false
     var nodesRun = 0
     var suspended: ClassifyRequest?
+    /// True while `start` repeats the current prompt (not counted as a re-prompt).
+    var resending = false
     /// A session created in this turn, as created (what a failed first turn keeps).
     var created: SessionState?
 

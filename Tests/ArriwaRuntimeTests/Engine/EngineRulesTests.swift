@@ -69,6 +69,21 @@ import Testing
         #expect(second.audits.contains { $0.type == "keyword_interrupt" && $0.detail.hasPrefix("stop") })
     }
 
+    @Test func resumingRepeatsThePromptWithoutCountingAReprompt() async throws {
+        let rt = Harness.runtime(try Harness.program())
+        _ = await rt.inbound(phone: phone, text: "Hi")
+        _ = await rt.inbound(phone: phone, text: "asdf")
+        _ = await rt.inbound(phone: phone, text: "qwerty")
+        for _ in 0..<3 {
+            let resumed = await rt.inbound(phone: phone, text: "start")
+            #expect(resumed.texts == ["Welcome back! Let's continue.", "Sorry, I didn't get that. Which treatment do you need?"])
+            #expect(resumed.failures.isEmpty)
+        }
+        let state = try await rt.state(of: await rt.inbound(phone: phone, kind: .button, text: "", replyID: "implants"))
+        #expect(state.answers["Q1"] == "implants")
+        #expect(state.status == .waiting)
+    }
+
     @Test func pauseDurationIsParsedAndCapped() throws {
         let settings = try Harness.program().tenant
         #expect(CodeWords.match("pause 2h", in: settings)?.durationMS == 2 * Harness.hour)
