@@ -45,7 +45,7 @@ extension Turn {
                 }
                 n = try follow(next, "next", node)
             case .send(let spec):
-                try sendNode(spec, origin: node.origin)
+                try sendNode(spec, node: node)
                 n = try follow(spec.next, "next", node)
             case .emit(let spec):
                 try emitNode(spec, node)
@@ -204,6 +204,9 @@ extension Turn {
         switch ref {
         case .fixed(let id): return id
         case .dynamic(let template): return try render(template, node)
+        case .variable(let name, let template):
+            if case .string(let id)? = state.stack.last?.vars[name], id.utf8.count < 1_024 { return id }
+            return try render(template, node)
         }
     }
 

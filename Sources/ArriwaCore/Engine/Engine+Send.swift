@@ -7,6 +7,11 @@ extension Turn {
         try send(spec, node: node)
     }
 
+    /// A wa.send node reached by the interpreter (the node itself: sending reads only its origin).
+    mutating func sendNode(_ spec: SendSpec, node: CompiledNode) throws(EngineFailure) {
+        try send(spec, node: node)
+    }
+
     /// Re-sends a prompt (after `start`): same rules as the node.
     mutating func send(_ spec: SendSpec, origin: String) -> Result<Void, EngineFailure> {
         do throws(EngineFailure) {

@@ -129,7 +129,12 @@ struct Turn {
 
     mutating func cancelTimers(where predicate: (TimerSpec) -> Bool) {
         guard !state.timers.isEmpty else { return }
-        for (id, timer) in state.timers.sorted(by: { $0.key < $1.key }) where predicate(timer) {
+        // Collect the matches, then sort only those: the effects' order must not depend on the
+        // dictionary's per-process iteration order.
+        var ids: [String] = []
+        for (id, timer) in state.timers where predicate(timer) { ids.append(id) }
+        if ids.count > 1 { ids.sort() }
+        for id in ids {
             state.timers[id] = nil
             effects.append(.cancel(timerID: id))
         }

@@ -106,7 +106,13 @@ extension Program {
 
     static func stepRef(_ located: Located<String>?) throws(ProgramError) -> StepRef {
         guard let located else { return .fixed("") }
-        if located.value.contains("${") { return .dynamic(try parseTemplate(located.value, at: located.location)) }
+        if located.value.contains("${") {
+            let template = try parseTemplate(located.value, at: located.location)
+            if template.parts.count == 1, case .expr(.member(.identifier("vars", _), let name, _), _) = template.parts[0] {
+                return .variable(name, template)
+            }
+            return .dynamic(template)
+        }
         return .fixed(located.value)
     }
 

@@ -68,7 +68,7 @@ public struct CompiledManifest: Sendable {
     public func step(_ id: String) -> CompiledStep? { index[id].map { steps[$0] } }
 }
 
-public struct CompiledStep: Sendable {
+public final class CompiledStep: Sendable {
     public struct Option: Sendable {
         public var id: String
         public var titles: LocalizedTemplate?
@@ -80,25 +80,25 @@ public struct CompiledStep: Sendable {
         public var max: Double?
     }
 
-    public var id: String
+    public let id: String
     /// 1-based position (the n of QUALIFY_Q{n} keys).
-    public var number: Int
-    public var kind: String
-    public var question: LocalizedTemplate?
-    public var clarify: LocalizedTemplate?
-    public var reprompt: LocalizedTemplate?
-    public var listButton: LocalizedTemplate?
-    public var options: [Option]
-    public var examples: [String]
-    public var patterns: [String]
-    public var compiledPatterns: [StepPattern]
-    public var crmField: String?
-    public var event: String
-    public var audience: String?
-    public var maxReprompts: Int?
+    public let number: Int
+    public let kind: String
+    public let question: LocalizedTemplate?
+    public let clarify: LocalizedTemplate?
+    public let reprompt: LocalizedTemplate?
+    public let listButton: LocalizedTemplate?
+    public let options: [Option]
+    public let examples: [String]
+    public let patterns: [String]
+    public let compiledPatterns: [StepPattern]
+    public let crmField: String?
+    public let event: String
+    public let audience: String?
+    public let maxReprompts: Int?
     /// Router: option id → next step (or done / reject); `next` for everything else.
-    public var routes: [String: String]
-    public var next: String
+    public let routes: [String: String]
+    public let next: String
 
     public func option(_ id: String) -> Option? { options.first { $0.id == id } }
 
@@ -106,6 +106,26 @@ public struct CompiledStep: Sendable {
     public func nextStep(after answer: String?) -> String {
         if let answer, let target = routes[answer] { return target }
         return next
+    }
+
+    public init(id: String, number: Int, kind: String, question: LocalizedTemplate?, clarify: LocalizedTemplate?, reprompt: LocalizedTemplate?, listButton: LocalizedTemplate?, options: [Option], examples: [String], patterns: [String], compiledPatterns: [StepPattern], crmField: String?, event: String, audience: String?, maxReprompts: Int?, routes: [String: String], next: String) {
+        self.id = id
+        self.number = number
+        self.kind = kind
+        self.question = question
+        self.clarify = clarify
+        self.reprompt = reprompt
+        self.listButton = listButton
+        self.options = options
+        self.examples = examples
+        self.patterns = patterns
+        self.compiledPatterns = compiledPatterns
+        self.crmField = crmField
+        self.event = event
+        self.audience = audience
+        self.maxReprompts = maxReprompts
+        self.routes = routes
+        self.next = next
     }
 }
 
@@ -127,19 +147,27 @@ public struct StepPattern: @unchecked Sendable {
     }
 }
 
-public struct CompiledFlow: Sendable {
-    public var name: String
-    public var nodes: [CompiledNode]
-    public var index: [String: Int]
-    public var start: Int
-    public var defaults: [String: Value]
+public final class CompiledFlow: Sendable {
+    public let name: String
+    public let nodes: [CompiledNode]
+    public let index: [String: Int]
+    public let start: Int
+    public let defaults: [String: Value]
+
+    public init(name: String, nodes: [CompiledNode], index: [String: Int], start: Int, defaults: [String: Value]) {
+        self.name = name
+        self.nodes = nodes
+        self.index = index
+        self.start = start
+        self.defaults = defaults
+    }
 }
 
-public struct CompiledNode: Sendable {
-    public var id: String
+public final class CompiledNode: Sendable {
+    public let id: String
     /// `flow/node`.
-    public var origin: String
-    public var kind: Kind
+    public let origin: String
+    public let kind: Kind
 
     public enum Kind: Sendable {
         case start(next: Int?)
@@ -153,12 +181,21 @@ public struct CompiledNode: Sendable {
         case call(flow: Int, on: [String: Int], fallback: Int?)
         case handover(reason: Template?, message: LocalizedTemplate?, next: Int?)
     }
+
+    public init(id: String, origin: String, kind: Kind) {
+        self.id = id
+        self.origin = origin
+        self.kind = kind
+    }
 }
 
 /// A manifest step named literally or by a template (`${vars.step}`).
 public enum StepRef: Sendable {
     case fixed(String)
     case dynamic(Template)
+    /// `${vars.name}` alone: read straight from the top frame's vars when it holds a string
+    /// (otherwise the template renders as `.dynamic` would).
+    case variable(String, Template)
 }
 
 public struct TemplateSpec: Sendable {
@@ -167,39 +204,70 @@ public struct TemplateSpec: Sendable {
     public var params: [Template]
 }
 
-public struct SendSpec: Sendable {
+public final class SendSpec: Sendable {
     public enum Say: String, Sendable { case question, clarify, reprompt }
-    public var text: LocalizedTemplate?
-    public var step: StepRef?
-    public var say: Say
-    public var buttons: [(id: String, title: LocalizedTemplate)]
-    public var listButton: LocalizedTemplate?
-    public var sections: [(title: LocalizedTemplate?, rows: [(id: String, title: LocalizedTemplate, description: LocalizedTemplate?)])]
-    public var header: LocalizedTemplate?
-    public var footer: LocalizedTemplate?
-    public var template: TemplateSpec?
-    public var next: Int?
+    public let text: LocalizedTemplate?
+    public let step: StepRef?
+    public let say: Say
+    public let buttons: [(id: String, title: LocalizedTemplate)]
+    public let listButton: LocalizedTemplate?
+    public let sections: [(title: LocalizedTemplate?, rows: [(id: String, title: LocalizedTemplate, description: LocalizedTemplate?)])]
+    public let header: LocalizedTemplate?
+    public let footer: LocalizedTemplate?
+    public let template: TemplateSpec?
+    public let next: Int?
+
+    public init(text: LocalizedTemplate?, step: StepRef?, say: Say, buttons: [(id: String, title: LocalizedTemplate)], listButton: LocalizedTemplate?, sections: [(title: LocalizedTemplate?, rows: [(id: String, title: LocalizedTemplate, description: LocalizedTemplate?)])], header: LocalizedTemplate?, footer: LocalizedTemplate?, template: TemplateSpec?, next: Int?) {
+        self.text = text
+        self.step = step
+        self.say = say
+        self.buttons = buttons
+        self.listButton = listButton
+        self.sections = sections
+        self.header = header
+        self.footer = footer
+        self.template = template
+        self.next = next
+    }
 }
 
-public struct EmitSpec: Sendable {
-    public var event: Template?
-    public var step: StepRef?
-    public var stream: Emission.Stream
-    public var sinks: [String]
-    public var key: Template?
-    public var value: Expr?
-    public var currency: String?
-    public var data: [(key: String, value: Template)]
-    public var audiencesAdd: [String]
-    public var audiencesRemove: [String]
-    public var crmFields: [(key: String, value: Template)]
-    public var crmTags: [String]
-    public var crmNote: Template?
-    public var crmStage: String?
-    public var next: Int?
+public final class EmitSpec: Sendable {
+    public let event: Template?
+    public let step: StepRef?
+    public let stream: Emission.Stream
+    public let sinks: [String]
+    public let key: Template?
+    public let value: Expr?
+    public let currency: String?
+    public let data: [(key: String, value: Template)]
+    public let audiencesAdd: [String]
+    public let audiencesRemove: [String]
+    public let crmFields: [(key: String, value: Template)]
+    public let crmTags: [String]
+    public let crmNote: Template?
+    public let crmStage: String?
+    public let next: Int?
+
+    public init(event: Template?, step: StepRef?, stream: Emission.Stream, sinks: [String], key: Template?, value: Expr?, currency: String?, data: [(key: String, value: Template)], audiencesAdd: [String], audiencesRemove: [String], crmFields: [(key: String, value: Template)], crmTags: [String], crmNote: Template?, crmStage: String?, next: Int?) {
+        self.event = event
+        self.step = step
+        self.stream = stream
+        self.sinks = sinks
+        self.key = key
+        self.value = value
+        self.currency = currency
+        self.data = data
+        self.audiencesAdd = audiencesAdd
+        self.audiencesRemove = audiencesRemove
+        self.crmFields = crmFields
+        self.crmTags = crmTags
+        self.crmNote = crmNote
+        self.crmStage = crmStage
+        self.next = next
+    }
 }
 
-public struct WaitSpec: Sendable {
+public final class WaitSpec: Sendable {
     public enum For: String, Sendable { case message, event, time }
     public struct Nudge: Sendable {
         public enum When: String, Sendable { case sent, delivered, read, abandoned }
@@ -209,23 +277,45 @@ public struct WaitSpec: Sendable {
         public var template: TemplateSpec?
     }
 
-    public var waitFor: For
-    public var event: String?
-    public var timeoutMS: Int64?
-    public var nudges: [Nudge]
-    public var maxNudges: Int?
-    public var onMessage: Int?
-    public var onEvent: Int?
-    public var onTimeout: Int?
+    public let waitFor: For
+    public let event: String?
+    public let timeoutMS: Int64?
+    public let nudges: [Nudge]
+    public let maxNudges: Int?
+    public let onMessage: Int?
+    public let onEvent: Int?
+    public let onTimeout: Int?
+
+    public init(waitFor: For, event: String?, timeoutMS: Int64?, nudges: [Nudge], maxNudges: Int?, onMessage: Int?, onEvent: Int?, onTimeout: Int?) {
+        self.waitFor = waitFor
+        self.event = event
+        self.timeoutMS = timeoutMS
+        self.nudges = nudges
+        self.maxNudges = maxNudges
+        self.onMessage = onMessage
+        self.onEvent = onEvent
+        self.onTimeout = onTimeout
+    }
 }
 
-public struct ClassifySpec: Sendable {
-    public var step: StepRef
-    public var input: Expr
-    public var mode: String
-    public var valid: Int?
-    public var ambiguous: Int?
-    public var noise: Int?
-    public var offscript: Int?
-    public var error: Int?
+public final class ClassifySpec: Sendable {
+    public let step: StepRef
+    public let input: Expr
+    public let mode: String
+    public let valid: Int?
+    public let ambiguous: Int?
+    public let noise: Int?
+    public let offscript: Int?
+    public let error: Int?
+
+    public init(step: StepRef, input: Expr, mode: String, valid: Int?, ambiguous: Int?, noise: Int?, offscript: Int?, error: Int?) {
+        self.step = step
+        self.input = input
+        self.mode = mode
+        self.valid = valid
+        self.ambiguous = ambiguous
+        self.noise = noise
+        self.offscript = offscript
+        self.error = error
+    }
 }

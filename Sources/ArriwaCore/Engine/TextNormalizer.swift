@@ -91,8 +91,10 @@ public enum CodeWords {
         guard !normalized.isEmpty else { return nil }
         if let kind = settings.codeWords[normalized] { return (kind, nil) }
         // "pause 2h", "пауза 30 минут", "snooze for 3 hours"
+        // Only the first word decides whether this can be a pause: split the rest only then.
+        guard let first = normalized.split(separator: " ", maxSplits: 1).first,
+              settings.codeWords[String(first)] == .pause else { return nil }
         let words = normalized.split(separator: " ")
-        guard let first = words.first, settings.codeWords[String(first)] == .pause else { return nil }
         guard let duration = parseDuration(words.dropFirst().joined(separator: " ")) else { return nil }
         return (.pause, duration)
     }

@@ -3,6 +3,9 @@ enum ExprBuiltin: String, CaseIterable, Sendable {
     case abs, contains, `default`, duration, endsWith, formatDuration = "format_duration", has, hash, int
     case join, lower, matches, max, min, nextStep = "next_step", now, number, size, startsWith, string, trim, upper
 
+    /// Name → builtin, for the interpreter (one hash lookup instead of comparing every raw value).
+    static let byName: [String: ExprBuiltin] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.rawValue, $0) })
+
     var arity: ClosedRange<Int> {
         switch self {
         case .now: return 0...0

@@ -3,7 +3,7 @@ import Foundation
 
 extension ExprInterpreter {
     mutating func call(_ name: String, _ arguments: [Expr], span: ExprSpan) throws(EvaluationError) -> Value {
-        guard let builtin = ExprBuiltin(rawValue: name) else {
+        guard let builtin = ExprBuiltin.byName[name] else {
             throw EvaluationError(message: "unknown function '\(name)'", span: span)
         }
         guard builtin.arity.contains(arguments.count) else {
