@@ -93,6 +93,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ArriwaStoreTests",
+            dependencies: ["ArriwaCore", "ArriwaStore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ArriwaRuntimeTests",
             dependencies: ["ArriwaCore", "ArriwaStore", "ArriwaClassify", "ArriwaRuntime", "ArriwaTestSupport"],
             swiftSettings: swiftSettings

@@ -1,0 +1,305 @@
+public import ArriwaCore
+public import Foundation
+
+/// A deployed flow version: the tenant directory's files as deployed, immutable, named by the
+/// hash of their content (`Program.version`).
+public struct FlowVersionRecord: Sendable, Hashable, Codable {
+    public var tenant: String
+    public var version: String
+    /// Path relative to the tenant directory → file text (tenant.yaml, manifest.yaml, flows/*.yaml…).
+    public var files: [String: String]
+    public var createdAt: Int64
+
+    public init(tenant: String, version: String, files: [String: String], createdAt: Int64) {
+        self.tenant = tenant
+        self.version = version
+        self.files = files
+        self.createdAt = createdAt
+    }
+}
+
+/// A lead, found again by its lane (phone hash, or Meta's business-scoped user id).
+public struct SubscriberRecord: Sendable, Hashable, Codable {
+    public var tenant: String
+    public var lane: String
+    public var subscriberID: String
+    public var phoneHash: String?
+    /// Meta's business-scoped user id, when the provider gives one.
+    public var bsuid: String?
+    /// The phone number encrypted for display (never used as a key).
+    public var phoneEncrypted: Data?
+    public var createdAt: Int64
+
+    public init(tenant: String, lane: String, subscriberID: String, phoneHash: String? = nil, bsuid: String? = nil,
+                phoneEncrypted: Data? = nil, createdAt: Int64) {
+        self.tenant = tenant
+        self.lane = lane
+        self.subscriberID = subscriberID
+        self.phoneHash = phoneHash
+        self.bsuid = bsuid
+        self.phoneEncrypted = phoneEncrypted
+        self.createdAt = createdAt
+    }
+}
+
+/// What an inbox entry carries.
+public enum InboxKind: String, Sendable, Hashable, Codable, CaseIterable {
+    case message, status, timer, external, `operator`
+}
+
+/// An inbound event as the webhook (or the timer scheduler) hands it over.
+public struct InboxItem: Sendable, Hashable {
+    public var tenant: String
+    /// The lead's serialisation key (see `Store`).
+    public var lane: String
+    /// Unique per tenant: the provider's message id, `status:{id}:{state}`, `timer:{id}@{due}`…
+    public var dedupeKey: String
+    public var kind: InboxKind
+    public var event: EngineEvent
+    public var receivedAt: Int64
+
+    public init(tenant: String, lane: String, dedupeKey: String, kind: InboxKind, event: EngineEvent, receivedAt: Int64) {
+        self.tenant = tenant
+        self.lane = lane
+        self.dedupeKey = dedupeKey
+        self.kind = kind
+        self.event = event
+        self.receivedAt = receivedAt
+    }
+}
+
+public enum InboxAppendResult: Sendable, Hashable {
+    /// Stored; `seq` orders the entry within the whole inbox.
+    case appended(seq: Int64)
+    /// The dedupe key was already there; nothing changed.
+    case duplicate
+}
+
+/// A pending inbox entry.
+public struct InboxEntry: Sendable, Hashable {
+    public var seq: Int64
+    public var item: InboxItem
+
+    public init(seq: Int64, item: InboxItem) {
+        self.seq = seq
+        self.item = item
+    }
+}
+
+/// A lane leased to one worker, with its pending entries in arrival order.
+public struct LaneClaim: Sendable, Hashable {
+    public var tenant: String
+    public var lane: String
+    public var leaseUntil: Int64
+    public var entries: [InboxEntry]
+
+    public init(tenant: String, lane: String, leaseUntil: Int64, entries: [InboxEntry]) {
+        self.tenant = tenant
+        self.lane = lane
+        self.leaseUntil = leaseUntil
+        self.entries = entries
+    }
+}
+
+/// A pending timer row.
+public struct TimerRecord: Sendable, Hashable {
+    public var tenant: String
+    public var lane: String
+    public var timer: TimerSpec
+
+    public init(tenant: String, lane: String, timer: TimerSpec) {
+        self.tenant = tenant
+        self.lane = lane
+        self.timer = timer
+    }
+
+    /// The inbox dedupe key of this timer firing (a handover timer id repeats across handovers,
+    /// its due time does not).
+    public var dedupeKey: String { "timer:\(timer.id)@\(timer.dueAt)" }
+}
+
+public enum OutboxStatus: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Waiting for (another) delivery attempt.
+    case pending
+    /// Delivered.
+    case delivered
+    /// Gave up after the configured attempts; `arriwa outbox retry` puts it back.
+    case dead
+}
+
+/// An outbox row to write: one effect for one destination.
+public struct OutboxItem: Sendable, Hashable {
+    public var tenant: String
+    /// Idempotency key, unique per (tenant, destination): the message id for sends, the event id
+    /// for emissions.
+    public var key: String
+    /// `channel` for WhatsApp sends, `handover`, or a sink name (`capi`, `crm`, `webhook`…).
+    public var destination: String
+    public var sessionID: String
+    public var lane: String
+    public var effect: Effect
+    public var availableAt: Int64
+
+    public init(tenant: String, key: String, destination: String, sessionID: String, lane: String, effect: Effect, availableAt: Int64) {
+        self.tenant = tenant
+        self.key = key
+        self.destination = destination
+        self.sessionID = sessionID
+        self.lane = lane
+        self.effect = effect
+        self.availableAt = availableAt
+    }
+}
+
+public struct OutboxRecord: Sendable, Hashable {
+    public var id: Int64
+    public var item: OutboxItem
+    public var status: OutboxStatus
+    /// Delivery attempts started (a claim counts as one).
+    public var attempts: Int
+    public var nextAttemptAt: Int64
+    public var lastError: String?
+    public var createdAt: Int64
+    public var deliveredAt: Int64?
+    /// The provider's or sink's id for the delivered row (e.g. a wamid).
+    public var remoteID: String?
+
+    public init(id: Int64, item: OutboxItem, status: OutboxStatus, attempts: Int, nextAttemptAt: Int64, lastError: String?,
+                createdAt: Int64, deliveredAt: Int64?, remoteID: String?) {
+        self.id = id
+        self.item = item
+        self.status = status
+        self.attempts = attempts
+        self.nextAttemptAt = nextAttemptAt
+        self.lastError = lastError
+        self.createdAt = createdAt
+        self.deliveredAt = deliveredAt
+        self.remoteID = remoteID
+    }
+
+    /// A claim after an earlier attempt (a retry, or a crashed dispatcher's lease running out):
+    /// the sink may see this key again and must be told so.
+    public var isRedelivery: Bool { attempts > 1 }
+}
+
+public enum OutboxOutcome: Sendable, Hashable {
+    case delivered(remoteID: String?)
+    case retry(at: Int64, error: String)
+    case dead(error: String)
+}
+
+public struct OutboxFilter: Sendable, Hashable {
+    public var tenant: String?
+    public var status: OutboxStatus?
+    public var destination: String?
+    public var limit: Int
+
+    public init(tenant: String? = nil, status: OutboxStatus? = nil, destination: String? = nil, limit: Int = 100) {
+        self.tenant = tenant
+        self.status = status
+        self.destination = destination
+        self.limit = limit
+    }
+}
+
+/// An outbound message and where its delivery stands.
+public struct MessageLogRecord: Sendable, Hashable {
+    public var tenant: String
+    public var messageID: String
+    public var providerMessageID: String?
+    public var sessionID: String
+    public var lane: String
+    public var node: String?
+    /// pending, sent, delivered, read, failed (never moves back except failed → sent on retry).
+    public var state: String
+    public var updatedAt: Int64
+
+    public init(tenant: String, messageID: String, providerMessageID: String? = nil, sessionID: String, lane: String,
+                node: String? = nil, state: String = "pending", updatedAt: Int64) {
+        self.tenant = tenant
+        self.messageID = messageID
+        self.providerMessageID = providerMessageID
+        self.sessionID = sessionID
+        self.lane = lane
+        self.node = node
+        self.state = state
+        self.updatedAt = updatedAt
+    }
+}
+
+/// An emitted funnel event, for analytics.
+public struct EventLogRecord: Sendable, Hashable {
+    public var tenant: String
+    public var key: String
+    public var sessionID: String
+    public var event: String
+    public var stream: String
+    public var at: Int64
+
+    public init(tenant: String, key: String, sessionID: String, event: String, stream: String, at: Int64) {
+        self.tenant = tenant
+        self.key = key
+        self.sessionID = sessionID
+        self.event = event
+        self.stream = stream
+        self.at = at
+    }
+}
+
+/// One turn, applied all or nothing by `Store.commitTurn`.
+public struct TurnCommit: Sendable {
+    public var tenant: String
+    public var lane: String
+    /// The worker holding the lane's lease; the commit fails with `.leaseLost` otherwise.
+    public var owner: String
+    public var now: Int64
+    /// Inbox entries this turn consumed; each must still be pending (else `.alreadyApplied`).
+    public var consumed: [Int64]
+    /// The session after the turn; nil when the turn touched no session (a status of an unknown
+    /// message, a stale timer of a gone session).
+    public var session: SessionState?
+    /// The session's `turn` before this turn; nil when this turn created the session. The
+    /// stored session must match (else `.turnConflict`).
+    public var expectedTurn: Int?
+    /// Written on first contact (ignored if the lane already has one).
+    public var subscriber: SubscriberRecord?
+    public var outbox: [OutboxItem]
+    public var schedule: [TimerRecord]
+    /// Timer ids to delete; applied before `schedule`, so a commit may cancel an id and schedule it anew.
+    public var cancel: [String]
+    public var audit: [AuditRecord]
+    public var messages: [MessageLogRecord]
+    public var events: [EventLogRecord]
+    /// Gives the lane back in the same transaction (the worker has no more entries of it).
+    public var releaseLane: Bool
+
+    public init(tenant: String, lane: String, owner: String, now: Int64, consumed: [Int64], session: SessionState? = nil,
+                expectedTurn: Int? = nil, subscriber: SubscriberRecord? = nil, outbox: [OutboxItem] = [],
+                schedule: [TimerRecord] = [], cancel: [String] = [], audit: [AuditRecord] = [],
+                messages: [MessageLogRecord] = [], events: [EventLogRecord] = [], releaseLane: Bool = false) {
+        self.tenant = tenant
+        self.lane = lane
+        self.owner = owner
+        self.now = now
+        self.consumed = consumed
+        self.session = session
+        self.expectedTurn = expectedTurn
+        self.subscriber = subscriber
+        self.outbox = outbox
+        self.schedule = schedule
+        self.cancel = cancel
+        self.audit = audit
+        self.messages = messages
+        self.events = events
+        self.releaseLane = releaseLane
+    }
+}
+
+public struct TurnCommitResult: Sendable, Hashable {
+    /// Outbox keys (`destination/key`) that were already present: the unique index refused them.
+    public var duplicateOutboxKeys: [String]
+
+    public init(duplicateOutboxKeys: [String] = []) {
+        self.duplicateOutboxKeys = duplicateOutboxKeys
+    }
+}
