@@ -21,6 +21,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
     targets: [
         // Model, YAML loading with source positions, expressions, validator. No I/O beyond
@@ -51,19 +55,47 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Drives the pure engine: classification outside the turn, effects applied to a store,
-        // timers fired by a clock.
+        // timers fired by a clock. The durable services of `arriwa serve` (turn workers, timer
+        // scheduler, outbox dispatcher with its channels and sinks) live here too.
         .target(
             name: "ArriwaRuntime",
-            dependencies: ["ArriwaCore", "ArriwaStore"],
+            dependencies: [
+                "ArriwaCore", "ArriwaStore",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // HTTP: the provider-neutral inbound webhook, health checks and Prometheus metrics.
+        .target(
+            name: "ArriwaServer",
+            dependencies: [
+                "ArriwaCore", "ArriwaStore", "ArriwaRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The `arriwa` command line: a thin @main, one file per subcommand.
         .executableTarget(
             name: "arriwa",
             dependencies: [
-                "ArriwaCore", "ArriwaStore", "ArriwaRuntime", "ArriwaClassify",
+                "ArriwaCore", "ArriwaStore", "ArriwaRuntime", "ArriwaClassify", "ArriwaServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -82,7 +114,7 @@ let package = Package(
         .target(
             name: "ArriwaTestSupport",
             dependencies: [
-                "ArriwaCore",
+                "ArriwaCore", "ArriwaStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
@@ -99,7 +131,26 @@ let package = Package(
         ),
         .testTarget(
             name: "ArriwaRuntimeTests",
-            dependencies: ["ArriwaCore", "ArriwaStore", "ArriwaClassify", "ArriwaRuntime", "ArriwaTestSupport"],
+            dependencies: [
+                "ArriwaCore", "ArriwaStore", "ArriwaClassify", "ArriwaRuntime", "ArriwaTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ArriwaServerTests",
+            dependencies: [
+                "ArriwaCore", "ArriwaStore", "ArriwaRuntime", "ArriwaServer", "ArriwaTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
             swiftSettings: swiftSettings
         ),
     ],

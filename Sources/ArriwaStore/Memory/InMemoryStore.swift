@@ -50,6 +50,7 @@ public actor InMemoryStore: Store {
 
     // MARK: Lifecycle
 
+    @discardableResult
     public func migrate() async throws -> [Int] {
         if migrated { return [] }
         migrated = true

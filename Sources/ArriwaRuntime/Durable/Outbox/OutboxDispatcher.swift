@@ -1,0 +1,163 @@
+public import ArriwaStore
+public import Logging
+public import ServiceLifecycle
+
+/// Delivers the outbox: leases due rows, delivers each concurrently (bounded, with a per-row
+/// timeout, so one slow destination never holds up other sessions), and records the outcome:
+/// delivered; retried with backoff 1, 2, 4, 8, 16 s (capped) on technical failures; dead after
+/// `maxAttempts` or at once on a permanent failure. At least once: the idempotency key (the row's
+/// key) lets receivers drop repeats; `isRedelivery` tells them a repeat is possible.
+public final class OutboxDispatcher: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var owner: String
+        /// Deliveries in flight at once.
+        public var concurrency: Int
+        /// A claimed row's lease; longer than `deliveryTimeout`.
+        public var leaseMillis: Int64
+        public var deliveryTimeout: Duration
+        /// Attempts before a row that keeps failing becomes a dead letter.
+        public var maxAttempts: Int
+        public var backoffBaseMillis: Int64
+        public var backoffCapMillis: Int64
+        public var idlePoll: Duration
+
+        public init(owner: String = WorkerIdentity.make("dispatcher"), concurrency: Int = 16, leaseMillis: Int64 = 60_000,
+                    deliveryTimeout: Duration = .seconds(15), maxAttempts: Int = 6, backoffBaseMillis: Int64 = 1000,
+                    backoffCapMillis: Int64 = 16_000, idlePoll: Duration = .milliseconds(100)) {
+            self.owner = owner
+            self.concurrency = max(1, concurrency)
+            self.leaseMillis = max(1000, leaseMillis)
+            self.deliveryTimeout = deliveryTimeout
+            self.maxAttempts = max(1, maxAttempts)
+            self.backoffBaseMillis = max(1, backoffBaseMillis)
+            self.backoffCapMillis = max(backoffBaseMillis, backoffCapMillis)
+            self.idlePoll = idlePoll
+        }
+
+        /// The wait after failed attempt `attempt` (1-based): base × 2^(attempt−1), capped.
+        public func backoff(afterAttempt attempt: Int) -> Int64 {
+            let exponent = min(max(0, attempt - 1), 30)
+            return min(backoffBaseMillis << Int64(exponent), backoffCapMillis)
+        }
+    }
+
+    public let configuration: Configuration
+    let store: any Store
+    let destinations: Destinations
+    let clock: any RuntimeClock
+    let metrics: RuntimeMetrics
+    let logger: Logger
+    let signal = WakeSignal()
+    let inFlight = InFlightCounter()
+
+    public init(store: any Store, destinations: Destinations, configuration: Configuration = Configuration(),
+                clock: any RuntimeClock = SystemClock(), metrics: RuntimeMetrics = RuntimeMetrics(),
+                logger: Logger = Logger(label: "arriwa.outbox")) {
+        self.store = store
+        self.destinations = destinations
+        self.configuration = configuration
+        self.clock = clock
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Ends an idle wait now.
+    public func wake() async {
+        await signal.wake()
+    }
+
+    public func run() async throws {
+        logger.info("outbox dispatcher started", metadata: ["owner": "\(configuration.owner)"])
+        var lastBacklog: Int64 = 0
+        // The group waits for deliveries in flight: a graceful shutdown drains them.
+        await withDiscardingTaskGroup { group in
+            while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                let now = await clock.now()
+                if now - lastBacklog >= 1000 {
+                    lastBacklog = now
+                    await refreshBacklog()
+                }
+                let free = configuration.concurrency - (await inFlight.count)
+                var claimed: [OutboxRecord] = []
+                if free > 0 {
+                    do {
+                        claimed = try await store.claimOutbox(owner: configuration.owner, limit: free, now: now,
+                                                              leaseMillis: configuration.leaseMillis)
+                    } catch {
+                        metrics.error(.dispatcher)
+                        logger.error("claiming outbox rows failed", metadata: ["error": "\(error)"])
+                    }
+                }
+                for record in claimed {
+                    await inFlight.add()
+                    group.addTask {
+                        await self.deliver(record)
+                        await self.inFlight.remove()
+                        await self.signal.wake()
+                    }
+                }
+                if claimed.isEmpty { await signal.wait(timeout: configuration.idlePoll) }
+            }
+        }
+        logger.info("outbox dispatcher stopped", metadata: ["owner": "\(configuration.owner)"])
+    }
+
+    /// Delivers one claimed row and records the outcome.
+    public func deliver(_ record: OutboxRecord) async {
+        var metadata: Logger.Metadata = ["tenant": "\(record.item.tenant)", "destination": "\(record.item.destination)",
+                                         "key": "\(record.item.key)", "attempt": "\(record.attempts)"]
+        let outcome: OutboxOutcome
+        do {
+            let destinations = self.destinations
+            let delivered = try await withDeadline(configuration.deliveryTimeout) { try await destinations.deliver(record) }
+            outcome = .delivered(remoteID: delivered.remoteID)
+            metrics.deliveries.increment()
+            if let messageID = delivered.sentMessageID {
+                do {
+                    try await store.recordDelivery(tenant: record.item.tenant, messageID: messageID,
+                                                   providerMessageID: delivered.remoteID, state: "sent", at: await clock.now())
+                } catch {
+                    logger.warning("recording a sent message failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
+                }
+            }
+        } catch {
+            let failure = (error as? DeliveryError) ?? .transient("\(error)")
+            metrics.error(.dispatcher)
+            metadata["error"] = "\(failure)"
+            if failure.kind == .permanent || record.attempts >= configuration.maxAttempts {
+                outcome = .dead(error: failure.description)
+                metrics.deadLetters.increment()
+                logger.error("outbox row dead-lettered", metadata: metadata)
+            } else {
+                let wait = configuration.backoff(afterAttempt: record.attempts)
+                outcome = .retry(at: await clock.now() + wait, error: failure.description)
+                metadata["retry_in_ms"] = "\(wait)"
+                logger.warning("delivery failed; will retry", metadata: metadata)
+            }
+        }
+        do {
+            try await store.completeOutbox(id: record.id, owner: configuration.owner, outcome: outcome, now: await clock.now())
+        } catch {
+            metrics.error(.dispatcher)
+            logger.error("recording a delivery outcome failed; the lease will expire and the row be redelivered",
+                         metadata: metadata.merging(["error": "\(error)"]) { $1 })
+        }
+    }
+
+    func refreshBacklog() async {
+        do {
+            let counts = try await store.outboxCounts(tenant: nil)
+            metrics.outboxBacklog.record(counts[.pending] ?? 0)
+        } catch {
+            logger.debug("outbox counts failed", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+/// Deliveries in flight.
+actor InFlightCounter {
+    private(set) var count = 0
+
+    func add() { count += 1 }
+    func remove() { count -= 1 }
+}
