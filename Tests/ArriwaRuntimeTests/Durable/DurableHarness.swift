@@ -20,14 +20,17 @@ struct DurableHarness {
     let dispatcher: OutboxDispatcher
     let channel: RecordingChannel
 
-    init(sinks: [String: any Sink] = [:], dispatcher dispatcherConfiguration: OutboxDispatcher.Configuration = .init()) async throws {
+    init(sinks: [String: any Sink] = [:], dispatcher dispatcherConfiguration: OutboxDispatcher.Configuration = .init(),
+         classify: @escaping @Sendable (ClassifyRequest) async -> Classification = TurnWorker.rulesOnly,
+         classificationTimeout: Duration = .seconds(20)) async throws {
         store = ObservedStore(InMemoryStore())
         clock = VirtualClock(startAt: Harness.t0)
         deployments = Deployments(store: store)
         try await deployments.deploy(directory: Self.demoDirectory, now: Harness.t0)
         let counter = Counter()
         worker = TurnWorker(store: store, deployments: deployments,
-                            configuration: .init(owner: "worker-test", newSubscriberID: { "sub-\(counter.next())" }),
+                            configuration: .init(owner: "worker-test", classificationTimeout: classificationTimeout, classify: classify,
+                                                 newSubscriberID: { "sub-\(counter.next())" }),
                             clock: clock, signal: signal)
         scheduler = TimerScheduler(store: store, clock: clock, workers: signal)
         channel = RecordingChannel()

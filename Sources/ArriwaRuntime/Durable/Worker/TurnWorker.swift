@@ -44,7 +44,8 @@ public final class TurnWorker: Service, Sendable {
             self.leaseMillis = max(1000, leaseMillis)
             self.idlePoll = idlePoll
             self.maxAttempts = max(1, maxAttempts)
-            self.classificationTimeout = classificationTimeout
+            // The lease must outlive the turn: classification gets at most two thirds of it.
+            self.classificationTimeout = min(classificationTimeout, .milliseconds(self.leaseMillis * 2 / 3))
             self.classify = classify
             self.newSubscriberID = newSubscriberID
         }
