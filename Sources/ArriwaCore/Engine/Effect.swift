@@ -1,11 +1,15 @@
 /// An intent the engine produced. The runtime writes them to the outbox / timer table in the
 /// same commit as the new state; nothing here has happened yet.
+///
+/// The large payloads (messages, emissions, handovers: hundreds of bytes each) are boxed
+/// (`indirect`), so an effect is a few words: the effects array of a turn stays small, and copying
+/// an effect retains one box instead of every field.
 public enum Effect: Sendable, Hashable, Codable {
-    case send(OutboundMessage)
-    case emit(Emission)
+    indirect case send(OutboundMessage)
+    indirect case emit(Emission)
     case schedule(TimerSpec)
     case cancel(timerID: String)
-    case handover(Handover)
+    indirect case handover(Handover)
     case audit(AuditRecord)
     case error(EngineFailure)
 }

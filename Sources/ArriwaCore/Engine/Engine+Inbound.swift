@@ -15,10 +15,12 @@ extension Turn {
         state = existing
         state.lastInboundAt = max(state.lastInboundAt ?? 0, message.receivedAt)
         state.lastInboundText = text
-        if var last = state.lastOutbound, last.state != .failed {
-            last.state = .read
-            last.stateAt = message.receivedAt
-            state.lastOutbound = last
+        if let last = state.lastOutbound?.state, last == .failed {
+            // a failed delivery stays failed
+        } else if state.lastOutbound != nil {
+            // In place: copying the last message out and back retained and released all its fields.
+            state.lastOutbound?.state = .read
+            state.lastOutbound?.stateAt = message.receivedAt
         }
 
         // SPEC §2: code words on every message after the first, before any flow logic.

@@ -171,19 +171,26 @@ extension Turn {
         } else {
             key = "\(state.id)-\(event.lowercased())"
         }
-        var add = spec.audiencesAdd
+        var add: [String]
         var fields: [String: String] = [:]
         var note = try spec.crmNote.map { t throws(EngineFailure) in try render(t, node) }
         if let step {
-            if let audience = step.audience { add.insert(audience, at: 0) }
-            if let answer, let option = step.option(answer) { add += option.segments }
+            // The step's audience, the node's, then the chosen option's segments: built in one array.
+            let option = answer.flatMap { step.option($0) }
+            add = []
+            add.reserveCapacity((step.audience == nil ? 0 : 1) + spec.audiencesAdd.count + (option?.segments.count ?? 0))
+            if let audience = step.audience { add.append(audience) }
+            add += spec.audiencesAdd
+            if let option { add += option.segments }
             if let field = step.crmField, let answer {
-                fields[field] = step.option(answer)?.titles?.template(for: state.language).map { literalText($0) } ?? answer
+                fields[field] = option?.titles?.template(for: state.language).map { literalText($0) } ?? answer
             }
             if note == nil, let answer {
                 let confidence = state.confidence[step.id].map { Value.render(number: ($0 * 100).rounded() / 100) } ?? "?"
                 note = "\(step.id): \(answer) (confidence \(confidence))"
             }
+        } else {
+            add = spec.audiencesAdd
         }
         for (field, template) in spec.crmFields { fields[field] = try render(template, node) }
         var data: [String: String] = [:]
@@ -207,7 +214,7 @@ extension Turn {
     }
 
     /// Queues an emission once per idempotency key for the session's lifetime.
-    mutating func emit(_ emission: Emission) {
+    mutating func emit(_ emission: __owned Emission) {
         guard state.emittedKeys.insert(emission.key).inserted else {
             audit("emit_duplicate", "\(emission.event) with key \(emission.key) was already emitted; skipped")
             return

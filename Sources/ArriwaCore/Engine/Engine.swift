@@ -24,7 +24,7 @@ public struct Engine: Sendable {
                                         message: "session \(state.id) is on flow version \(state.flowVersion), this program is \(program.version)")
             return .completed(state: state, effects: [.error(failure)])
         }
-        var turn = Turn(program: program, now: now, provided: classification)
+        var turn = Turn(program: program, now: now, provided: classification, state: state)
         switch event {
         case .inbound(let message):
             return turn.finish(turn.inbound(message, state: state), original: state)
@@ -61,13 +61,15 @@ struct Turn {
     /// A session created in this turn, as created (what a failed first turn keeps).
     var created: SessionState?
 
-    init(program: Program, now: Int64, provided: Classification?) {
+    /// `state`: the session's state, which the handlers start from (each sets `state` itself); a
+    /// blank state when there is none yet.
+    init(program: Program, now: Int64, provided: Classification?, state: SessionState?) {
         self.program = program
         self.now = now
         self.provided = provided
-        state = SessionState(id: "", contact: Contact(subscriberID: "", phoneHash: ""), tenant: program.tenant.id,
-                             flowVersion: program.version, language: program.tenant.defaultLanguage, entry: "organic",
-                             attribution: [:], referralRaw: nil, startedAt: now)
+        self.state = state ?? SessionState(id: "", contact: Contact(subscriberID: "", phoneHash: ""), tenant: program.tenant.id,
+                                           flowVersion: program.version, language: program.tenant.defaultLanguage, entry: "organic",
+                                           attribution: [:], referralRaw: nil, startedAt: now)
         effects.reserveCapacity(8)
     }
 
