@@ -135,11 +135,15 @@ struct Turn {
         // dictionary's per-process iteration order.
         var ids: [String] = []
         for (id, timer) in state.timers where predicate(timer) { ids.append(id) }
+        if ids.isEmpty { return }
         if ids.count > 1 { ids.sort() }
-        for id in ids {
-            state.timers[id] = nil
-            effects.append(.cancel(timerID: id))
+        if ids.count == state.timers.count {
+            // All of them (usually the one wait timeout): no copy of the table to remove them from.
+            state.timers = [:]
+        } else {
+            for id in ids { state.timers[id] = nil }
         }
+        for id in ids { effects.append(.cancel(timerID: id)) }
     }
 
     /// Cancels the current wait's timeout and nudges.

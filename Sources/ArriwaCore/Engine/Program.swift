@@ -1,6 +1,7 @@
 /// A tenant's flows, manifest and settings compiled for execution: every expression and template
-/// parsed once, every edge resolved to an index. Immutable and shared by all turns.
-public struct Program: Sendable {
+/// parsed once, every edge resolved to an index. Immutable and shared by all turns (a class: a
+/// turn holds one reference instead of copying the settings' ~20 fields).
+public final class Program: Sendable {
     public let tenant: TenantSettings
     public let manifest: CompiledManifest
     public let flows: [CompiledFlow]
@@ -8,6 +9,16 @@ public struct Program: Sendable {
     public let entryFlow: Int
     /// Content hash of the tenant's files: the deployed version a session pins.
     public let version: String
+
+    public init(tenant: TenantSettings, manifest: CompiledManifest, flows: [CompiledFlow], flowIndex: [String: Int],
+                entryFlow: Int, version: String) {
+        self.tenant = tenant
+        self.manifest = manifest
+        self.flows = flows
+        self.flowIndex = flowIndex
+        self.entryFlow = entryFlow
+        self.version = version
+    }
 
     public func flow(named name: String) -> CompiledFlow? { flowIndex[name].map { flows[$0] } }
 }
