@@ -74,8 +74,10 @@ extension Turn {
 
     /// The flow and node the top frame is at.
     func topNode() -> (flow: Int, node: CompiledNode)? {
-        guard let frame = state.stack.last, let f = program.flowIndex[frame.flow],
-              let n = program.flows[f].index[frame.node] else { return nil }
+        // The top frame's names read in place (copying the frame retained its vars too).
+        let stack = state.stack
+        guard let top = stack.indices.last, let f = program.flowIndex[stack[top].flow],
+              let n = program.flows[f].index[stack[top].node] else { return nil }
         return (f, program.flows[f].nodes[n])
     }
 

@@ -205,20 +205,30 @@ extension Turn {
                 throw EngineFailure(code: .evaluation, message: "\(node.origin): value is \(other.typeName), not a number", origin: node.origin)
             }
         }
-        emit(Emission(key: key, event: event, stream: spec.stream, sinks: spec.sinks, sessionID: state.id,
+        // The key first, then the emission built straight into its effect (building it first and
+        // moving it in copied all its fields).
+        guard claimEmissionKey(key, event: event) else { return }
+        effects.append(.emit(Emission(key: key, event: event, stream: spec.stream, sinks: spec.sinks, sessionID: state.id,
                       subscriberID: state.subscriberID, phoneHash: state.phoneHash, eventTime: now, origin: node.origin,
                       step: step?.id, answer: answer, answerRaw: answerRaw, confidence: step.flatMap { state.confidence[$0.id] },
                       value: value, currency: spec.currency, data: data, audiencesAdd: add,
                       audiencesRemove: spec.audiencesRemove, crmFields: fields, crmTags: spec.crmTags, crmNote: note,
-                      crmStage: spec.crmStage, attribution: state.attribution, entry: state.entry))
+                      crmStage: spec.crmStage, attribution: state.attribution, entry: state.entry)))
     }
 
     /// Queues an emission once per idempotency key for the session's lifetime.
     mutating func emit(_ emission: __owned Emission) {
-        guard state.emittedKeys.insert(emission.key).inserted else {
-            audit("emit_duplicate", "\(emission.event) with key \(emission.key) was already emitted; skipped")
-            return
-        }
+        guard claimEmissionKey(emission.key, event: emission.event) else { return }
         effects.append(.emit(emission))
+    }
+
+    /// Records an emission's idempotency key; false (and an audit line) if the session already
+    /// emitted it.
+    mutating func claimEmissionKey(_ key: String, event: String) -> Bool {
+        guard state.emittedKeys.insert(key).inserted else {
+            audit("emit_duplicate", "\(event) with key \(key) was already emitted; skipped")
+            return false
+        }
+        return true
     }
 }

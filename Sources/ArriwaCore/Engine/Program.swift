@@ -58,7 +58,10 @@ public struct LocalizedTemplate: Sendable {
     public var variants: [(language: String?, template: Template)]
 
     public func template(for language: String) -> Template? {
-        (variants.first { $0.language == language } ?? variants.first { $0.language == nil } ?? variants.first)?.template
+        // Indices, not `first(where:)`: the closure copied each (language, template) pair it looked at.
+        for i in variants.indices where variants[i].language == language { return variants[i].template }
+        for i in variants.indices where variants[i].language == nil { return variants[i].template }
+        return variants.first?.template
     }
 
     /// Every variant's literal text (for classifiers: titles in all languages).
