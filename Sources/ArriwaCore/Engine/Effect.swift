@@ -45,11 +45,24 @@ public struct TimerSpec: Sendable, Hashable, Codable {
     }
 
     public static func id(sessionID: String, kind: Kind, token: UInt64, index: Int = 0) -> String {
+        // Built in one buffer of the final size (interpolation grew it once or twice).
+        var id = String()
+        id.reserveCapacity(sessionID.utf8.count + 40)
+        id += sessionID
         switch kind {
-        case .timeout: "\(sessionID)/\(token)/timeout"
-        case .nudge: "\(sessionID)/\(token)/nudge/\(index)"
-        case .handoverReturn: "\(sessionID)/handover"
+        case .timeout:
+            id += "/"
+            id += String(token)
+            id += "/timeout"
+        case .nudge:
+            id += "/"
+            id += String(token)
+            id += "/nudge/"
+            id += String(index)
+        case .handoverReturn:
+            id += "/handover"
         }
+        return id
     }
 }
 

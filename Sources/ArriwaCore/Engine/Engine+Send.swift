@@ -83,6 +83,7 @@ extension Turn {
         }
         if let step, !step.options.isEmpty, step.kind == "buttons" || step.kind == "list" {
             var choices: [MessageContent.Row] = []
+            choices.reserveCapacity(step.options.count)
             for option in step.options {
                 let title = try option.titles.map { t throws(EngineFailure) in try renderLocalized(t, node) } ?? option.id
                 let description = try option.description.map { t throws(EngineFailure) in try renderLocalized(t, node) }

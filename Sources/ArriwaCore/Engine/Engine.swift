@@ -133,6 +133,14 @@ struct Turn {
         guard !state.timers.isEmpty else { return }
         // Collect the matches, then sort only those: the effects' order must not depend on the
         // dictionary's per-process iteration order.
+        if state.timers.count == 1, let (id, timer) = state.timers.first {
+            // One pending timer (the usual case): no list of matches to build and sort.
+            if predicate(timer) {
+                state.timers = [:]
+                effects.append(.cancel(timerID: id))
+            }
+            return
+        }
         var ids: [String] = []
         for (id, timer) in state.timers where predicate(timer) { ids.append(id) }
         if ids.isEmpty { return }

@@ -18,6 +18,12 @@ struct TurnResolver: ValueResolver, @unchecked Sendable {
         }
     }
 
+    func value(_ root: String, _ a: String, _ b: String, _ c: String) -> Value? {
+        // `manifest.next.<step>.<answer>` (the router, read by next_step()).
+        guard root == "manifest", a == "next", let step = turn.pointee.program.manifest.step(b) else { return nil }
+        return .string(step.nextStep(after: c))
+    }
+
     func value(_ root: String, _ a: String, _ b: String) -> Value? {
         switch root {
         case "session": return turn.sessionEntry(a, b)

@@ -45,7 +45,10 @@ extension ExprInterpreter {
         guard case .string(let stepID) = stepValue else {
             throw EvaluationError(message: "next_step() needs a step id, got \(stepValue.typeName)", span: step.span)
         }
-        guard let next = resolveIfPresent(["manifest", "next", stepID, answerValue.renderedText]), next != .null else {
+        let answerText = answerValue.renderedText
+        let found = context.resolver.value("manifest", "next", stepID, answerText)
+            ?? resolveIfPresent(["manifest", "next", stepID, answerText])
+        guard let next = found, next != .null else {
             throw EvaluationError(message: "the manifest has no step after \(stepID) for answer '\(answerValue.renderedText)'", span: span)
         }
         return next

@@ -10,11 +10,15 @@ public protocol ValueResolver: Sendable {
 
     /// `value(of: [root, a, b])` without building the path, or nil (the default) as above.
     func value(_ root: String, _ a: String, _ b: String) -> Value?
+
+    /// `value(of: [root, a, b, c])` without building the path, or nil (the default) as above.
+    func value(_ root: String, _ a: String, _ b: String, _ c: String) -> Value?
 }
 
 extension ValueResolver {
     public func value(_ root: String, _ key: String) -> Value? { nil }
     public func value(_ root: String, _ a: String, _ b: String) -> Value? { nil }
+    public func value(_ root: String, _ a: String, _ b: String, _ c: String) -> Value? { nil }
 }
 
 /// A dictionary-backed resolver: roots such as `"vars"` map to values (usually maps).
