@@ -14,14 +14,16 @@ import Darwin
 /// then valid answers to Q1..Q4 — for S sessions against in-memory state, on one core.
 ///
 /// Two paths, measured in the same run:
-/// - `engine-only`: the pure interpreter. Sessions live in a plain dictionary keyed by session id;
-///   per message: look the state up, `Engine.handle`, store the new state, keep the effects (the
-///   outbox). Inbound messages are built before the clock starts.
+/// - `engine-only`: the pure interpreter. Sessions live in an array indexed by session number (the
+///   store); per message: take the state out, `Engine.handle` (the rules classifier answers a
+///   `.needsClassification`, as LocalRuntime's offline default does), put the new state back, check
+///   the effects and drop them. Inbound messages are built before the clock starts.
 /// - `LocalRuntime`: the same messages through `LocalRuntime` + `MemoryStore` (phone hashing,
 ///   subscriber lookup, two actors, the store's commit), from one task.
 ///
-/// Every session is checked after each round: status `ended`, outcome `qualified`, one send per
-/// message, no engine error, and exactly QUALIFY_Q1..Q4 + QUALIFY_COMPLETE, once each, in order.
+/// Every message's effects are checked as they come (one send, no engine error or handover, no
+/// unexpected emission, QUALIFY_* in order), and every session after each round: status `ended`,
+/// outcome `qualified`, exactly QUALIFY_Q1..Q4 + QUALIFY_COMPLETE, once each, in order.
 struct EngineBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine",
@@ -146,39 +148,53 @@ enum Funnel5 {
     /// Virtual time between a session's messages (well inside the 15-minute nudge).
     static let gapMS: Int64 = 20_000
 
-    /// Checks one session's outcome and effects (in message order).
-    static func verify(label: String, session: Int, state: SessionState?, effects: [[Effect]]) -> [String] {
+    /// A running check of one session's effects, fed message by message in order, so the effects
+    /// can be dropped after each turn (keeping every effect alive grew the heap by hundreds of MB
+    /// and measured page faults, not the engine). Checks the same things a full replay would:
+    /// one send per message, no engine error or handover, no unexpected emission, and the QUALIFY_*
+    /// emissions exactly QUALIFY_Q1..Q4 + QUALIFY_COMPLETE, once each, in order.
+    struct Check {
+        /// How many of `qualifyEvents` were seen, in order.
+        var qualified = 0
         var problems: [String] = []
-        let who = "\(label), session \(session)"
-        guard let state else { return ["\(who): no session state"] }
-        if state.status != .ended || state.outcome != "qualified" {
-            problems.append("\(who): status \(state.status.rawValue), outcome \(state.outcome ?? "nil") (want ended / qualified)")
-        }
-        var qualify: [String] = []
-        for (k, turn) in effects.enumerated() {
+
+        /// The effects of message `k` (0 = "Hi").
+        mutating func message(_ k: Int, _ effects: [Effect], who: @autoclosure () -> String) {
             var sends = 0
-            for effect in turn {
+            for effect in effects {
                 switch effect {
                 case .send: sends += 1
                 case .emit(let emission):
-                    if emission.event.hasPrefix("QUALIFY_") {
-                        qualify.append(emission.event)
+                    if qualified < qualifyEvents.count, emission.event == qualifyEvents[qualified] {
+                        qualified += 1
+                    } else if emission.event.hasPrefix("QUALIFY_") {
+                        problems.append("\(who()): emitted \(emission.event) at message \(labels[k]) "
+                            + "after \(qualifyEvents.prefix(qualified)) (want \(qualifyEvents), once each, in order)")
                     } else if !otherEvents.contains(emission.event) {
-                        problems.append("\(who): unexpected emission \(emission.event) at message \(labels[k])")
+                        problems.append("\(who()): unexpected emission \(emission.event) at message \(labels[k])")
                     }
                 case .error(let failure):
-                    problems.append("\(who): engine error \(failure.code.rawValue) at message \(labels[k]): \(failure.message)")
+                    problems.append("\(who()): engine error \(failure.code.rawValue) at message \(labels[k]): \(failure.message)")
                 case .handover:
-                    problems.append("\(who): handover at message \(labels[k])")
+                    problems.append("\(who()): handover at message \(labels[k])")
                 default: break
                 }
             }
-            if sends != 1 { problems.append("\(who): \(sends) sends at message \(labels[k]) (want 1)") }
+            if sends != 1 { problems.append("\(who()): \(sends) sends at message \(labels[k]) (want 1)") }
         }
-        if qualify != qualifyEvents {
-            problems.append("\(who): emitted \(qualify) (want \(qualifyEvents), once each)")
+
+        /// The session's final state, after its last message.
+        func finish(state: SessionState?, who: String) -> [String] {
+            var out = problems
+            guard let state else { return out + ["\(who): no session state"] }
+            if state.status != .ended || state.outcome != "qualified" {
+                out.append("\(who): status \(state.status.rawValue), outcome \(state.outcome ?? "nil") (want ended / qualified)")
+            }
+            if qualified != qualifyEvents.count {
+                out.append("\(who): emitted only \(qualifyEvents.prefix(qualified)) (want \(qualifyEvents), once each, in order)")
+            }
+            return out
         }
-        return problems
     }
 }
 
@@ -199,10 +215,10 @@ enum EngineOnlyPath {
                     receivedAt: Funnel5.t0 + Int64(k) * Funnel5.gapMS, contact: contact)))
             }
         }
-        var sessions: [String: SessionState] = [:]
-        sessions.reserveCapacity(n)
-        var sessionIDs = [String](repeating: "", count: n)
-        var outbox = [[Effect]](repeating: [], count: n * m)
+        // The session store: state by session number. A turn takes the state out (leaving nil) and
+        // puts the new one back, so the store never holds a second reference while the engine runs.
+        var states = [SessionState?](repeating: nil, count: n)
+        var checks = [Funnel5.Check](repeating: Funnel5.Check(), count: n)
         var latencies = [UInt64](repeating: 0, count: n * m)
         var effectCount = 0
         var classifications = 0
@@ -218,23 +234,21 @@ enum EngineOnlyPath {
             for s in 0..<n {
                 let started = monotonicNanos()
                 let i = k * n + s
-                let event = inbound[i]
-                let state = sessions[sessionIDs[s]]
-                var result = engine.handle(state, event, now: now)
+                let state = states[s].take()
+                var result = engine.handle(state, inbound[i], now: now)
                 if case .needsClassification(let request) = result {
                     // The rules-only answer, as LocalRuntime's offline default gives.
                     classifications += 1
-                    result = engine.handle(state, event, now: now,
+                    result = engine.handle(state, inbound[i], now: now,
                                            classification: request.rules ?? RulesClassifier().classify(request))
                 }
                 if case .completed(let newState, let effects) = result {
-                    if let newState {
-                        sessionIDs[s] = newState.id
-                        sessions[newState.id] = newState
-                    }
+                    states[s] = newState ?? state
                     effectCount &+= effects.count
-                    outbox[i] = effects
+                    // Checked now, then dropped (as the runtime does once they are in its outbox).
+                    checks[s].message(k, effects, who: "engine-only \(label), session \(s)")
                 } else {
+                    states[s] = state
                     incomplete += 1
                 }
                 latencies[i] = monotonicNanos() - started
@@ -247,8 +261,7 @@ enum EngineOnlyPath {
         var problems: [String] = []
         if incomplete > 0 { problems.append("engine-only \(label): \(incomplete) turns did not complete") }
         for s in 0..<n {
-            let effects = (0..<m).map { outbox[$0 * n + s] }
-            problems += Funnel5.verify(label: "engine-only \(label)", session: s, state: sessions[sessionIDs[s]], effects: effects)
+            problems += checks[s].finish(state: states[s], who: "engine-only \(label), session \(s)")
         }
         let figures = RoundFigures(messages: n * m, nanoseconds: elapsed, cpuNanoseconds: cpu, allocations: allocations,
                                    latencies: latencies, perStep: m, sessions: n, effects: effectCount,
@@ -280,7 +293,7 @@ enum RuntimePath {
         let runtime = LocalRuntime(program: program, startAt: Funnel5.t0, configuration: .init(newSubscriberID: { ids.make() }))
         let phones = (0..<n).map { "+7 900 \(1_000_000 + $0)" }
         var sessionIDs = [String?](repeating: nil, count: n)
-        var outbox = [[Effect]](repeating: [], count: n * m)
+        var checks = [Funnel5.Check](repeating: Funnel5.Check(), count: n)
         var latencies = [UInt64](repeating: 0, count: n * m)
         var effectCount = 0
         var elapsed: UInt64 = 0
@@ -301,7 +314,7 @@ enum RuntimePath {
                 let i = k * n + s
                 sessionIDs[s] = record.sessionID ?? sessionIDs[s]
                 effectCount &+= record.effects.count
-                outbox[i] = record.effects
+                checks[s].message(k, record.effects, who: "LocalRuntime \(label), session \(s)")
                 latencies[i] = monotonicNanos() - started
             }
             elapsed += monotonicNanos() - phaseStart
@@ -312,8 +325,7 @@ enum RuntimePath {
         var problems: [String] = []
         for s in 0..<n {
             let state: SessionState? = if let id = sessionIDs[s] { await runtime.store.session(id: id) } else { nil }
-            let effects = (0..<m).map { outbox[$0 * n + s] }
-            problems += Funnel5.verify(label: "LocalRuntime \(label)", session: s, state: state, effects: effects)
+            problems += checks[s].finish(state: state, who: "LocalRuntime \(label), session \(s)")
         }
         let duplicates = await runtime.store.duplicates
         if !duplicates.isEmpty {

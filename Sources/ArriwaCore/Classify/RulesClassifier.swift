@@ -65,7 +65,7 @@ public struct RulesClassifier: Sendable {
         if normalized.isEmpty {
             return Classification(validity: .noise, confidence: 0.0, qualityScore: 0)
         }
-        let isQuestion = text.contains("?")
+        let isQuestion = containsQuestionMark(text)
         // 2. Numbers against the options' ranges.
         if index.kind == "number" {
             if let number = NumberParser.firstNumber(in: text) {
@@ -124,9 +124,22 @@ public struct RulesClassifier: Sendable {
     }
 }
 
+/// `text.contains("?")` (Foundation's search) with a byte scan for ASCII text, where the two agree.
+func containsQuestionMark(_ text: String) -> Bool {
+    let utf8 = text.utf8
+    if utf8.allSatisfy({ $0 < 0x80 }) { return utf8.contains(UInt8(ascii: "?")) }
+    return text.contains("?")
+}
+
 /// Reads amounts as people write them: `2000`, `$1,500`, `2 000`, `about 3k`, `1.5k`, `3 тысячи`, `2 million`.
 public enum NumberParser {
     public static func firstNumber(in text: String) -> Double? {
+        if let ascii = firstNumberASCII(in: text) { return ascii }
+        return firstNumberCharacters(in: text)
+    }
+
+    /// `firstNumber` on `Character`s (any text).
+    static func firstNumberCharacters(in text: String) -> Double? {
         let chars = Array(text.lowercased())
         func isDigit(_ k: Int) -> Bool { k >= 0 && k < chars.count && chars[k].isASCII && chars[k].isNumber }
         var i = 0
@@ -161,5 +174,61 @@ public enum NumberParser {
             return value
         }
         return nil
+    }
+
+    /// `firstNumber` for ASCII text without CR (then every byte is one `Character`), byte by byte:
+    /// the same rules, minus the non-ASCII separator and multiplier words. nil when the text is not
+    /// such text; `.some(nil)` when it holds no number.
+    static func firstNumberASCII(in text: String) -> Double?? {
+        var text = text
+        return text.withUTF8 { raw -> Double?? in
+            guard raw.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) else { return nil }
+            let count = raw.count
+            func byte(_ k: Int) -> UInt8 {
+                let b = raw[k]
+                return b >= 0x41 && b <= 0x5A ? b + 0x20 : b
+            }
+            func isDigit(_ k: Int) -> Bool { k >= 0 && k < count && raw[k] >= 0x30 && raw[k] <= 0x39 }
+            var i = 0
+            while i < count {
+                guard isDigit(i) else { i += 1; continue }
+                var digits: [UInt8] = []
+                var sawDecimal = false
+                var j = i
+                while j < count {
+                    let c = byte(j)
+                    if isDigit(j) {
+                        digits.append(c)
+                    } else if c == 0x2C || c == 0x20 || c == 0x27, !sawDecimal,
+                              isDigit(j + 1), isDigit(j + 2), isDigit(j + 3), !isDigit(j + 4) {
+                        // a thousands separator: exactly three digits follow
+                    } else if c == 0x2E || c == 0x2C, !sawDecimal, isDigit(j + 1) {
+                        sawDecimal = true
+                        digits.append(0x2E)
+                    } else {
+                        break
+                    }
+                    j += 1
+                }
+                guard var value = Double(String(decoding: digits, as: UTF8.self)) else { i = j + 1; continue }
+                // A multiplier word right after the number.
+                var r = j
+                while r < count, raw[r] == 0x20 { r += 1 }
+                func restHasPrefix(_ word: StaticString) -> Bool {
+                    let n = word.utf8CodeUnitCount
+                    guard r + n <= count else { return false }
+                    let w = word.utf8Start
+                    for k in 0..<n where byte(r + k) != w[k] { return false }
+                    return true
+                }
+                if restHasPrefix("k") || restHasPrefix("thousand") {
+                    value *= 1_000
+                } else if restHasPrefix("million") || (restHasPrefix("m") && !restHasPrefix("mi") && !restHasPrefix("mo")) {
+                    value *= 1_000_000
+                }
+                return .some(value)
+            }
+            return .some(nil)
+        }
     }
 }

@@ -1,11 +1,15 @@
 /// An intent the engine produced. The runtime writes them to the outbox / timer table in the
 /// same commit as the new state; nothing here has happened yet.
+///
+/// The large payloads (messages, emissions, handovers: hundreds of bytes each) are boxed
+/// (`indirect`), so an effect is a few words: the effects array of a turn stays small, and copying
+/// an effect retains one box instead of every field.
 public enum Effect: Sendable, Hashable, Codable {
-    case send(OutboundMessage)
-    case emit(Emission)
+    indirect case send(OutboundMessage)
+    indirect case emit(Emission)
     case schedule(TimerSpec)
     case cancel(timerID: String)
-    case handover(Handover)
+    indirect case handover(Handover)
     case audit(AuditRecord)
     case error(EngineFailure)
 }
@@ -41,11 +45,24 @@ public struct TimerSpec: Sendable, Hashable, Codable {
     }
 
     public static func id(sessionID: String, kind: Kind, token: UInt64, index: Int = 0) -> String {
+        // Built in one buffer of the final size (interpolation grew it once or twice).
+        var id = String()
+        id.reserveCapacity(sessionID.utf8.count + 40)
+        id += sessionID
         switch kind {
-        case .timeout: "\(sessionID)/\(token)/timeout"
-        case .nudge: "\(sessionID)/\(token)/nudge/\(index)"
-        case .handoverReturn: "\(sessionID)/handover"
+        case .timeout:
+            id += "/"
+            id += String(token)
+            id += "/timeout"
+        case .nudge:
+            id += "/"
+            id += String(token)
+            id += "/nudge/"
+            id += String(index)
+        case .handoverReturn:
+            id += "/handover"
         }
+        return id
     }
 }
 

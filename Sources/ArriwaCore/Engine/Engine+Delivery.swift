@@ -79,7 +79,13 @@ extension Turn {
 
     mutating func nextMessageID() -> String {
         state.messageSeq += 1
-        return "\(state.id)-m\(state.messageSeq)"
+        // `{id}-m{n}` in one buffer of the final size.
+        var id = String()
+        id.reserveCapacity(state.id.utf8.count + 22)
+        id += state.id
+        id += "-m"
+        id += String(state.messageSeq)
+        return id
     }
 
     // MARK: - Timers

@@ -15,10 +15,12 @@ extension Turn {
         state = existing
         state.lastInboundAt = max(state.lastInboundAt ?? 0, message.receivedAt)
         state.lastInboundText = text
-        if var last = state.lastOutbound, last.state != .failed {
-            last.state = .read
-            last.stateAt = message.receivedAt
-            state.lastOutbound = last
+        if let last = state.lastOutbound?.state, last == .failed {
+            // a failed delivery stays failed
+        } else if state.lastOutbound != nil {
+            // In place: copying the last message out and back retained and released all its fields.
+            state.lastOutbound?.state = .read
+            state.lastOutbound?.stateAt = message.receivedAt
         }
 
         // SPEC §2: code words on every message after the first, before any flow logic.
@@ -72,8 +74,10 @@ extension Turn {
 
     /// The flow and node the top frame is at.
     func topNode() -> (flow: Int, node: CompiledNode)? {
-        guard let frame = state.stack.last, let f = program.flowIndex[frame.flow],
-              let n = program.flows[f].index[frame.node] else { return nil }
+        // The top frame's names read in place (copying the frame retained its vars too).
+        let stack = state.stack
+        guard let top = stack.indices.last, let f = program.flowIndex[stack[top].flow],
+              let n = program.flows[f].index[stack[top].node] else { return nil }
         return (f, program.flows[f].nodes[n])
     }
 

@@ -151,8 +151,7 @@ extension Turn {
             let rules = RulesClassifier.classify(program.manifest.rules[stepIndex], text: input, replyID: message?.replyID)
             let confident = rules.outcome(valid: program.tenant.validThreshold, noise: program.tenant.noiseThreshold) == .valid
                 && (spec.mode != "llm" || rules.confidence >= 1.0)
-            let empty = TextNormalizer.normalize(input).isEmpty
-            if spec.mode == "rules" || confident || empty || providedUsed {
+            if spec.mode == "rules" || confident || TextNormalizer.normalize(input).isEmpty || providedUsed {
                 result = rules
             } else {
                 suspended = classifyRequest(step, input: input, rules: rules, mode: spec.mode)
@@ -192,7 +191,8 @@ extension Turn {
     }
 
     func literalText(_ template: Template) -> String {
-        template.parts.map { part in
+        if template.parts.count == 1, case .literal(let text) = template.parts[0] { return text }
+        return template.parts.map { part in
             switch part {
             case .literal(let text): text
             case .expr(let expr, _): "${\(expr)}"

@@ -83,6 +83,7 @@ extension Turn {
         }
         if let step, !step.options.isEmpty, step.kind == "buttons" || step.kind == "list" {
             var choices: [MessageContent.Row] = []
+            choices.reserveCapacity(step.options.count)
             for option in step.options {
                 let title = try option.titles.map { t throws(EngineFailure) in try renderLocalized(t, node) } ?? option.id
                 let description = try option.description.map { t throws(EngineFailure) in try renderLocalized(t, node) }
@@ -171,19 +172,26 @@ extension Turn {
         } else {
             key = "\(state.id)-\(event.lowercased())"
         }
-        var add = spec.audiencesAdd
+        var add: [String]
         var fields: [String: String] = [:]
         var note = try spec.crmNote.map { t throws(EngineFailure) in try render(t, node) }
         if let step {
-            if let audience = step.audience { add.insert(audience, at: 0) }
-            if let answer, let option = step.option(answer) { add += option.segments }
+            // The step's audience, the node's, then the chosen option's segments: built in one array.
+            let option = answer.flatMap { step.option($0) }
+            add = []
+            add.reserveCapacity((step.audience == nil ? 0 : 1) + spec.audiencesAdd.count + (option?.segments.count ?? 0))
+            if let audience = step.audience { add.append(audience) }
+            add += spec.audiencesAdd
+            if let option { add += option.segments }
             if let field = step.crmField, let answer {
-                fields[field] = step.option(answer)?.titles?.template(for: state.language).map { literalText($0) } ?? answer
+                fields[field] = option?.titles?.template(for: state.language).map { literalText($0) } ?? answer
             }
             if note == nil, let answer {
                 let confidence = state.confidence[step.id].map { Value.render(number: ($0 * 100).rounded() / 100) } ?? "?"
                 note = "\(step.id): \(answer) (confidence \(confidence))"
             }
+        } else {
+            add = spec.audiencesAdd
         }
         for (field, template) in spec.crmFields { fields[field] = try render(template, node) }
         var data: [String: String] = [:]
@@ -198,20 +206,30 @@ extension Turn {
                 throw EngineFailure(code: .evaluation, message: "\(node.origin): value is \(other.typeName), not a number", origin: node.origin)
             }
         }
-        emit(Emission(key: key, event: event, stream: spec.stream, sinks: spec.sinks, sessionID: state.id,
+        // The key first, then the emission built straight into its effect (building it first and
+        // moving it in copied all its fields).
+        guard claimEmissionKey(key, event: event) else { return }
+        effects.append(.emit(Emission(key: key, event: event, stream: spec.stream, sinks: spec.sinks, sessionID: state.id,
                       subscriberID: state.subscriberID, phoneHash: state.phoneHash, eventTime: now, origin: node.origin,
                       step: step?.id, answer: answer, answerRaw: answerRaw, confidence: step.flatMap { state.confidence[$0.id] },
                       value: value, currency: spec.currency, data: data, audiencesAdd: add,
                       audiencesRemove: spec.audiencesRemove, crmFields: fields, crmTags: spec.crmTags, crmNote: note,
-                      crmStage: spec.crmStage, attribution: state.attribution, entry: state.entry))
+                      crmStage: spec.crmStage, attribution: state.attribution, entry: state.entry)))
     }
 
     /// Queues an emission once per idempotency key for the session's lifetime.
-    mutating func emit(_ emission: Emission) {
-        guard state.emittedKeys.insert(emission.key).inserted else {
-            audit("emit_duplicate", "\(emission.event) with key \(emission.key) was already emitted; skipped")
-            return
-        }
+    mutating func emit(_ emission: __owned Emission) {
+        guard claimEmissionKey(emission.key, event: emission.event) else { return }
         effects.append(.emit(emission))
+    }
+
+    /// Records an emission's idempotency key; false (and an audit line) if the session already
+    /// emitted it.
+    mutating func claimEmissionKey(_ key: String, event: String) -> Bool {
+        guard state.emittedKeys.insert(key).inserted else {
+            audit("emit_duplicate", "\(event) with key \(key) was already emitted; skipped")
+            return false
+        }
+        return true
     }
 }

@@ -24,7 +24,7 @@ public struct Engine: Sendable {
                                         message: "session \(state.id) is on flow version \(state.flowVersion), this program is \(program.version)")
             return .completed(state: state, effects: [.error(failure)])
         }
-        var turn = Turn(program: program, now: now, provided: classification)
+        var turn = Turn(program: program, now: now, provided: classification, state: state)
         switch event {
         case .inbound(let message):
             return turn.finish(turn.inbound(message, state: state), original: state)
@@ -61,13 +61,15 @@ struct Turn {
     /// A session created in this turn, as created (what a failed first turn keeps).
     var created: SessionState?
 
-    init(program: Program, now: Int64, provided: Classification?) {
+    /// `state`: the session's state, which the handlers start from (each sets `state` itself); a
+    /// blank state when there is none yet.
+    init(program: Program, now: Int64, provided: Classification?, state: SessionState?) {
         self.program = program
         self.now = now
         self.provided = provided
-        state = SessionState(id: "", contact: Contact(subscriberID: "", phoneHash: ""), tenant: program.tenant.id,
-                             flowVersion: program.version, language: program.tenant.defaultLanguage, entry: "organic",
-                             attribution: [:], referralRaw: nil, startedAt: now)
+        self.state = state ?? SessionState(id: "", contact: Contact(subscriberID: "", phoneHash: ""), tenant: program.tenant.id,
+                                           flowVersion: program.version, language: program.tenant.defaultLanguage, entry: "organic",
+                                           attribution: [:], referralRaw: nil, startedAt: now)
         effects.reserveCapacity(8)
     }
 
@@ -131,13 +133,25 @@ struct Turn {
         guard !state.timers.isEmpty else { return }
         // Collect the matches, then sort only those: the effects' order must not depend on the
         // dictionary's per-process iteration order.
+        if state.timers.count == 1, let (id, timer) = state.timers.first {
+            // One pending timer (the usual case): no list of matches to build and sort.
+            if predicate(timer) {
+                state.timers = [:]
+                effects.append(.cancel(timerID: id))
+            }
+            return
+        }
         var ids: [String] = []
         for (id, timer) in state.timers where predicate(timer) { ids.append(id) }
+        if ids.isEmpty { return }
         if ids.count > 1 { ids.sort() }
-        for id in ids {
-            state.timers[id] = nil
-            effects.append(.cancel(timerID: id))
+        if ids.count == state.timers.count {
+            // All of them (usually the one wait timeout): no copy of the table to remove them from.
+            state.timers = [:]
+        } else {
+            for id in ids { state.timers[id] = nil }
         }
+        for id in ids { effects.append(.cancel(timerID: id)) }
     }
 
     /// Cancels the current wait's timeout and nudges.

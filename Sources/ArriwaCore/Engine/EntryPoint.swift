@@ -99,9 +99,18 @@ enum ASCIIClass {
 extension String {
     /// Without leading and trailing whitespace (spaces, tabs, newlines).
     var trimmedWhitespace: String {
+        // Nothing to trim (most texts): the first and last bytes are ASCII and not whitespace, so the
+        // first and last characters are not whitespace either.
+        if let first = utf8.first, let last = utf8.last, first < 0x80, last < 0x80,
+           !Self.isASCIIWhitespace(first), !Self.isASCIIWhitespace(last) {
+            return self
+        }
         var s = Substring(self)
         while let f = s.first, f.isWhitespace { s.removeFirst() }
         while let l = s.last, l.isWhitespace { s.removeLast() }
         return String(s)
     }
+
+    /// Tab, line feed, vertical tab, form feed, carriage return, space.
+    private static func isASCIIWhitespace(_ byte: UInt8) -> Bool { byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) }
 }

@@ -1,6 +1,7 @@
 /// A tenant's flows, manifest and settings compiled for execution: every expression and template
-/// parsed once, every edge resolved to an index. Immutable and shared by all turns.
-public struct Program: Sendable {
+/// parsed once, every edge resolved to an index. Immutable and shared by all turns (a class: a
+/// turn holds one reference instead of copying the settings' ~20 fields).
+public final class Program: Sendable {
     public let tenant: TenantSettings
     public let manifest: CompiledManifest
     public let flows: [CompiledFlow]
@@ -8,6 +9,16 @@ public struct Program: Sendable {
     public let entryFlow: Int
     /// Content hash of the tenant's files: the deployed version a session pins.
     public let version: String
+
+    public init(tenant: TenantSettings, manifest: CompiledManifest, flows: [CompiledFlow], flowIndex: [String: Int],
+                entryFlow: Int, version: String) {
+        self.tenant = tenant
+        self.manifest = manifest
+        self.flows = flows
+        self.flowIndex = flowIndex
+        self.entryFlow = entryFlow
+        self.version = version
+    }
 
     public func flow(named name: String) -> CompiledFlow? { flowIndex[name].map { flows[$0] } }
 }
@@ -47,7 +58,10 @@ public struct LocalizedTemplate: Sendable {
     public var variants: [(language: String?, template: Template)]
 
     public func template(for language: String) -> Template? {
-        (variants.first { $0.language == language } ?? variants.first { $0.language == nil } ?? variants.first)?.template
+        // Indices, not `first(where:)`: the closure copied each (language, template) pair it looked at.
+        for i in variants.indices where variants[i].language == language { return variants[i].template }
+        for i in variants.indices where variants[i].language == nil { return variants[i].template }
+        return variants.first?.template
     }
 
     /// Every variant's literal text (for classifiers: titles in all languages).
@@ -134,16 +148,141 @@ public struct StepPattern: @unchecked Sendable {
     // Regex is immutable once built; Swift does not yet mark it Sendable.
     public let source: String
     let regex: Regex<AnyRegexOutput>
+    /// The pattern as a byte matcher when it is one anchored character class (`^[...]{m,n}$`).
+    let anchoredClass: AnchoredClassPattern?
 
     init?(_ source: String) {
         guard let regex = try? Regex(source) else { return nil }
         self.source = source
         self.regex = regex
+        anchoredClass = AnchoredClassPattern(source)
     }
 
     public func matches(_ text: String) -> Bool {
+        if let anchoredClass, let result = anchoredClass.matches(text) { return result }
         // Anchors in the pattern decide whether it must match the whole answer.
-        (try? regex.firstMatch(in: text)) != nil
+        return (try? regex.firstMatch(in: text)) != nil
+    }
+}
+
+/// `^[class]{m,n}$` (also `{m}`, `{m,}`, `+`, `*`) whose class holds printable ASCII characters,
+/// ASCII ranges and `\p{L}`, answered byte by byte for printable-ASCII text (where every byte is
+/// one `Character` and `\p{L}` is A–Z, a–z) — what manifests use to judge free-text answers, at a
+/// fraction of the general regex engine's cost. Any other pattern or text goes to the regex.
+struct AnchoredClassPattern: Sendable {
+    /// Bytes the class accepts.
+    var accepts: [Bool]
+    var min: Int
+    var max: Int
+
+    init?(_ source: String) {
+        let p = Array(source.utf8)
+        guard p.count >= 4, p[0] == UInt8(ascii: "^"), p[1] == UInt8(ascii: "["), p.last == UInt8(ascii: "$") else { return nil }
+        var accepts = [Bool](repeating: false, count: 128)
+        var i = 2
+        guard i < p.count, p[i] != UInt8(ascii: "^"), p[i] != UInt8(ascii: "]") else { return nil }
+        var closed = false
+        while i < p.count {
+            let c = p[i]
+            guard c >= 0x20, c < 0x7F else { return nil }
+            if c == UInt8(ascii: "]") {
+                closed = true
+                i += 1
+                break
+            }
+            if c == UInt8(ascii: "\\") {
+                // Only \p{L} and an escaped punctuation character.
+                if i + 4 < p.count, p[i + 1] == UInt8(ascii: "p"), p[i + 2] == UInt8(ascii: "{"), p[i + 3] == UInt8(ascii: "L"),
+                   p[i + 4] == UInt8(ascii: "}") {
+                    for b in UInt8(ascii: "A")...UInt8(ascii: "Z") { accepts[Int(b)] = true }
+                    for b in UInt8(ascii: "a")...UInt8(ascii: "z") { accepts[Int(b)] = true }
+                    i += 5
+                    continue
+                }
+                guard i + 1 < p.count, Self.isEscapablePunctuation(p[i + 1]) || Array("-[]^\\".utf8).contains(p[i + 1])
+                else { return nil }
+                accepts[Int(p[i + 1])] = true
+                i += 2
+                continue
+            }
+            if c == UInt8(ascii: "[") { return nil }
+            if c == UInt8(ascii: "-") {
+                // Literal only last in the class.
+                guard i + 1 < p.count, p[i + 1] == UInt8(ascii: "]") else { return nil }
+                accepts[Int(c)] = true
+                i += 1
+                continue
+            }
+            if i + 2 < p.count, p[i + 1] == UInt8(ascii: "-"), p[i + 2] != UInt8(ascii: "]") {
+                let hi = p[i + 2]
+                guard Self.isAlnum(c), Self.isAlnum(hi), c <= hi,
+                      (Self.isDigit(c) && Self.isDigit(hi)) || (Self.isLower(c) && Self.isLower(hi)) || (Self.isUpper(c) && Self.isUpper(hi))
+                else { return nil }
+                for b in c...hi { accepts[Int(b)] = true }
+                i += 3
+                continue
+            }
+            guard Self.isAlnum(c) || c == 0x20 || Self.isEscapablePunctuation(c) else { return nil }
+            accepts[Int(c)] = true
+            i += 1
+        }
+        guard closed else { return nil }
+        // The quantifier, then `$` (the last byte).
+        let end = p.count - 1
+        var lower = 1, upper = 1
+        if i == end {
+            // exactly one
+        } else if i + 1 == end, p[i] == UInt8(ascii: "+") {
+            upper = Int.max
+        } else if i + 1 == end, p[i] == UInt8(ascii: "*") {
+            lower = 0
+            upper = Int.max
+        } else if p[i] == UInt8(ascii: "{"), p[end - 1] == UInt8(ascii: "}") {
+            let inside = p[(i + 1)..<(end - 1)]
+            let parts = inside.split(separator: UInt8(ascii: ","), maxSplits: 1, omittingEmptySubsequences: false)
+            func number(_ bytes: ArraySlice<UInt8>) -> Int? {
+                guard !bytes.isEmpty, bytes.count <= 6, bytes.allSatisfy(Self.isDigit) else { return nil }
+                return Int(String(decoding: bytes, as: UTF8.self))
+            }
+            guard let first = parts.first, let m = number(first) else { return nil }
+            lower = m
+            if parts.count == 1 {
+                upper = m
+            } else if parts[1].isEmpty {
+                upper = Int.max
+            } else {
+                guard let n = number(parts[1]), n >= m else { return nil }
+                upper = n
+            }
+        } else {
+            return nil
+        }
+        self.accepts = accepts
+        min = lower
+        max = upper
+    }
+
+    /// Whether `text` matches, or nil when the text is not printable ASCII (the regex decides then).
+    func matches(_ text: String) -> Bool? {
+        var text = text
+        return text.withUTF8 { bytes -> Bool? in
+            var ok = true
+            for b in bytes {
+                guard b >= 0x20, b < 0x7F else { return nil }
+                if !accepts[Int(b)] { ok = false }
+            }
+            return ok && bytes.count >= min && bytes.count <= max
+        }
+    }
+
+    private static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+    private static func isLower(_ b: UInt8) -> Bool { b >= 0x61 && b <= 0x7A }
+    private static func isUpper(_ b: UInt8) -> Bool { b >= 0x41 && b <= 0x5A }
+    private static func isAlnum(_ b: UInt8) -> Bool { isDigit(b) || isLower(b) || isUpper(b) }
+    /// Punctuation that stands for itself in a class (escaped or not): not `\\ [ ] ^ -`, nor `&` and `~` (which
+    /// double up as set operators).
+    private static func isEscapablePunctuation(_ b: UInt8) -> Bool {
+        Array(".,'!?:;_@#%*+=/\"()<>{}|`$").contains { $0.asciiValue == b }
     }
 }
 

@@ -34,93 +34,374 @@ public struct SessionState: Sendable, Hashable, Codable {
         public var failures: Int
     }
 
-    public var id: String
-    public var subscriberID: String
-    public var phoneHash: String
-    public var tenant: String
+    /// The stored fields. `SessionState` keeps them in one heap box shared copy-on-write, so
+    /// passing a state around (into a turn, out in the result, into the store) moves one
+    /// reference instead of ~40 fields; their names are the Codable keys, as before.
+    struct Fields: Sendable, Hashable, Codable {
+        var id: String
+        var subscriberID: String
+        var phoneHash: String
+        var tenant: String
+        var flowVersion: String
+        var status: Status
+        var outcome: String?
+        var haltReason: String?
+        var language: String
+        var profileName: String?
+        var country: String?
+        var timezone: String?
+        var entry: String
+        var attribution: [String: String]
+        var referralRaw: String?
+        var startedAt: Int64
+        var lastInboundAt: Int64?
+        var optedOut: Bool
+        var snoozedUntil: Int64?
+        var humanActive: Bool
+        var humanSince: Int64?
+        var stack: [Frame]
+        var waitToken: UInt64
+        var waitingSince: Int64?
+        var timers: [String: TimerSpec]
+        var step: String?
+        var retries: [String: Int]
+        var answers: [String: String]
+        var answersRaw: [String: String]
+        var confidence: [String: Double]
+        var nudges: Int
+        var escalations: Int
+        var promptNode: String?
+        var lastOutbound: LastOutbound?
+        var messageSeq: Int
+        var emittedKeys: Set<String>
+        var turn: Int
+        var lastInboundText: String?
+    }
+
+    final class Box: @unchecked Sendable {
+        // Mutated only through `SessionState`'s accessors after a uniqueness check (copy-on-write).
+        @exclusivity(unchecked) var fields: Fields
+
+        init(_ fields: Fields) {
+            self.fields = fields
+        }
+    }
+
+    private var box: Box
+
+    /// Makes the box this value's own before a write (copy-on-write).
+    @inline(__always)
+    private mutating func unique() {
+        if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
+    }
+
+    public var id: String {
+        _read { yield box.fields.id }
+        _modify {
+            unique()
+            yield &box.fields.id
+        }
+    }
+    public var subscriberID: String {
+        _read { yield box.fields.subscriberID }
+        _modify {
+            unique()
+            yield &box.fields.subscriberID
+        }
+    }
+    public var phoneHash: String {
+        _read { yield box.fields.phoneHash }
+        _modify {
+            unique()
+            yield &box.fields.phoneHash
+        }
+    }
+    public var tenant: String {
+        _read { yield box.fields.tenant }
+        _modify {
+            unique()
+            yield &box.fields.tenant
+        }
+    }
     /// The deployed version the session started on; it never changes.
-    public var flowVersion: String
-    public var status: Status
-    public var outcome: String?
-    public var haltReason: String?
-    public var language: String
-    public var profileName: String?
-    public var country: String?
-    public var timezone: String?
-
+    public var flowVersion: String {
+        _read { yield box.fields.flowVersion }
+        _modify {
+            unique()
+            yield &box.fields.flowVersion
+        }
+    }
+    public var status: Status {
+        _read { yield box.fields.status }
+        _modify {
+            unique()
+            yield &box.fields.status
+        }
+    }
+    public var outcome: String? {
+        _read { yield box.fields.outcome }
+        _modify {
+            unique()
+            yield &box.fields.outcome
+        }
+    }
+    public var haltReason: String? {
+        _read { yield box.fields.haltReason }
+        _modify {
+            unique()
+            yield &box.fields.haltReason
+        }
+    }
+    public var language: String {
+        _read { yield box.fields.language }
+        _modify {
+            unique()
+            yield &box.fields.language
+        }
+    }
+    public var profileName: String? {
+        _read { yield box.fields.profileName }
+        _modify {
+            unique()
+            yield &box.fields.profileName
+        }
+    }
+    public var country: String? {
+        _read { yield box.fields.country }
+        _modify {
+            unique()
+            yield &box.fields.country
+        }
+    }
+    public var timezone: String? {
+        _read { yield box.fields.timezone }
+        _modify {
+            unique()
+            yield &box.fields.timezone
+        }
+    }
     /// ctwa, qr, direct, link or organic.
-    public var entry: String
+    public var entry: String {
+        _read { yield box.fields.entry }
+        _modify {
+            unique()
+            yield &box.fields.entry
+        }
+    }
     /// Parsed attribution (ctwa_clid, campaign_id, ..., utm_*, product_id, ...). Set once at creation.
-    public var attribution: [String: String]
+    public var attribution: [String: String] {
+        _read { yield box.fields.attribution }
+        _modify {
+            unique()
+            yield &box.fields.attribution
+        }
+    }
     /// The referral block as the provider sent it.
-    public var referralRaw: String?
-
-    public var startedAt: Int64
-    public var lastInboundAt: Int64?
-    public var optedOut: Bool
-    public var snoozedUntil: Int64?
-    public var humanActive: Bool
-    public var humanSince: Int64?
-
-    public var stack: [Frame]
+    public var referralRaw: String? {
+        _read { yield box.fields.referralRaw }
+        _modify {
+            unique()
+            yield &box.fields.referralRaw
+        }
+    }
+    public var startedAt: Int64 {
+        _read { yield box.fields.startedAt }
+        _modify {
+            unique()
+            yield &box.fields.startedAt
+        }
+    }
+    public var lastInboundAt: Int64? {
+        _read { yield box.fields.lastInboundAt }
+        _modify {
+            unique()
+            yield &box.fields.lastInboundAt
+        }
+    }
+    public var optedOut: Bool {
+        _read { yield box.fields.optedOut }
+        _modify {
+            unique()
+            yield &box.fields.optedOut
+        }
+    }
+    public var snoozedUntil: Int64? {
+        _read { yield box.fields.snoozedUntil }
+        _modify {
+            unique()
+            yield &box.fields.snoozedUntil
+        }
+    }
+    public var humanActive: Bool {
+        _read { yield box.fields.humanActive }
+        _modify {
+            unique()
+            yield &box.fields.humanActive
+        }
+    }
+    public var humanSince: Int64? {
+        _read { yield box.fields.humanSince }
+        _modify {
+            unique()
+            yield &box.fields.humanSince
+        }
+    }
+    public var stack: [Frame] {
+        _read { yield box.fields.stack }
+        _modify {
+            unique()
+            yield &box.fields.stack
+        }
+    }
     /// The wait generation: bumped each time a wait (or handover) begins. Timers carry it.
-    public var waitToken: UInt64
-    public var waitingSince: Int64?
+    public var waitToken: UInt64 {
+        _read { yield box.fields.waitToken }
+        _modify {
+            unique()
+            yield &box.fields.waitToken
+        }
+    }
+    public var waitingSince: Int64? {
+        _read { yield box.fields.waitingSince }
+        _modify {
+            unique()
+            yield &box.fields.waitingSince
+        }
+    }
     /// Timers scheduled and not yet fired or cancelled, by id.
-    public var timers: [String: TimerSpec]
-
+    public var timers: [String: TimerSpec] {
+        _read { yield box.fields.timers }
+        _modify {
+            unique()
+            yield &box.fields.timers
+        }
+    }
     /// The manifest step being asked (set by wa.send/llm.classify nodes with `step`).
-    public var step: String?
+    public var step: String? {
+        _read { yield box.fields.step }
+        _modify {
+            unique()
+            yield &box.fields.step
+        }
+    }
     /// Clarifications and re-prompts sent per step.
-    public var retries: [String: Int]
-    public var answers: [String: String]
-    public var answersRaw: [String: String]
-    public var confidence: [String: Double]
+    public var retries: [String: Int] {
+        _read { yield box.fields.retries }
+        _modify {
+            unique()
+            yield &box.fields.retries
+        }
+    }
+    public var answers: [String: String] {
+        _read { yield box.fields.answers }
+        _modify {
+            unique()
+            yield &box.fields.answers
+        }
+    }
+    public var answersRaw: [String: String] {
+        _read { yield box.fields.answersRaw }
+        _modify {
+            unique()
+            yield &box.fields.answersRaw
+        }
+    }
+    public var confidence: [String: Double] {
+        _read { yield box.fields.confidence }
+        _modify {
+            unique()
+            yield &box.fields.confidence
+        }
+    }
     /// Nudges sent in the current case (the current wait).
-    public var nudges: Int
+    public var nudges: Int {
+        _read { yield box.fields.nudges }
+        _modify {
+            unique()
+            yield &box.fields.nudges
+        }
+    }
     /// Escalations since the last valid answer (the circuit breaker's counter).
-    public var escalations: Int
+    public var escalations: Int {
+        _read { yield box.fields.escalations }
+        _modify {
+            unique()
+            yield &box.fields.escalations
+        }
+    }
     /// The last wa.send of the flow (`flow/node`), re-sent when the lead resumes.
-    public var promptNode: String?
-    public var lastOutbound: LastOutbound?
-    public var messageSeq: Int
+    public var promptNode: String? {
+        _read { yield box.fields.promptNode }
+        _modify {
+            unique()
+            yield &box.fields.promptNode
+        }
+    }
+    public var lastOutbound: LastOutbound? {
+        _read { yield box.fields.lastOutbound }
+        _modify {
+            unique()
+            yield &box.fields.lastOutbound
+        }
+    }
+    public var messageSeq: Int {
+        _read { yield box.fields.messageSeq }
+        _modify {
+            unique()
+            yield &box.fields.messageSeq
+        }
+    }
     /// Idempotency keys already emitted by this session.
-    public var emittedKeys: Set<String>
+    public var emittedKeys: Set<String> {
+        _read { yield box.fields.emittedKeys }
+        _modify {
+            unique()
+            yield &box.fields.emittedKeys
+        }
+    }
     /// Turns applied (the runtime's commit key is session + turn).
-    public var turn: Int
+    public var turn: Int {
+        _read { yield box.fields.turn }
+        _modify {
+            unique()
+            yield &box.fields.turn
+        }
+    }
     /// Texts of the last inbound message (for handover summaries).
-    public var lastInboundText: String?
+    public var lastInboundText: String? {
+        _read { yield box.fields.lastInboundText }
+        _modify {
+            unique()
+            yield &box.fields.lastInboundText
+        }
+    }
 
     public init(id: String, contact: Contact, tenant: String, flowVersion: String, language: String, entry: String,
                 attribution: [String: String], referralRaw: String?, startedAt: Int64) {
-        self.id = id
-        subscriberID = contact.subscriberID
-        phoneHash = contact.phoneHash
-        self.tenant = tenant
-        self.flowVersion = flowVersion
-        status = .waiting
-        self.language = language
-        profileName = contact.profileName
-        country = contact.country
-        timezone = contact.timezone
-        self.entry = entry
-        self.attribution = attribution
-        self.referralRaw = referralRaw
-        self.startedAt = startedAt
-        optedOut = false
-        humanActive = false
-        stack = []
-        waitToken = 0
-        timers = [:]
-        retries = [:]
-        answers = [:]
-        answersRaw = [:]
-        confidence = [:]
-        nudges = 0
-        escalations = 0
-        messageSeq = 0
-        emittedKeys = []
-        turn = 0
+        box = Box(Fields(
+            id: id, subscriberID: contact.subscriberID, phoneHash: contact.phoneHash, tenant: tenant, flowVersion: flowVersion,
+            status: .waiting, outcome: nil, haltReason: nil, language: language, profileName: contact.profileName,
+            country: contact.country, timezone: contact.timezone, entry: entry, attribution: attribution,
+            referralRaw: referralRaw, startedAt: startedAt, lastInboundAt: nil, optedOut: false, snoozedUntil: nil,
+            humanActive: false, humanSince: nil, stack: [], waitToken: 0, waitingSince: nil, timers: [:], step: nil,
+            retries: [:], answers: [:], answersRaw: [:], confidence: [:], nudges: 0, escalations: 0, promptNode: nil,
+            lastOutbound: nil, messageSeq: 0, emittedKeys: [], turn: 0, lastInboundText: nil))
+    }
+
+    public static func == (lhs: SessionState, rhs: SessionState) -> Bool {
+        lhs.box === rhs.box || lhs.box.fields == rhs.box.fields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        box.fields.hash(into: &hasher)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        box = Box(try Fields(from: decoder))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try box.fields.encode(to: encoder)
     }
 
     /// Retries at the current step.

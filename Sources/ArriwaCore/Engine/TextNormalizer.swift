@@ -90,6 +90,8 @@ public enum CodeWords {
         let normalized = normalize(text)
         guard !normalized.isEmpty else { return nil }
         if let kind = settings.codeWords[normalized] { return (kind, nil) }
+        // One word that is not a code word (most answers): nothing to split.
+        if !normalized.utf8.contains(0x20) { return nil }
         // "pause 2h", "пауза 30 минут", "snooze for 3 hours"
         // Only the first word decides whether this can be a pause: split the rest only then.
         guard let first = normalized.split(separator: " ", maxSplits: 1).first,

@@ -8,6 +8,29 @@ struct TurnResolver: ValueResolver, @unchecked Sendable {
     let turn: UnsafePointer<Turn>
 
     func value(of path: [String]) -> Value? { turn.resolve(path) }
+
+    func value(_ root: String, _ key: String) -> Value? {
+        switch root {
+        case "vars": return turn.pointee.state.stack.last?.vars[key]
+        case "session": return turn.sessionField(key)
+        case "message": return key == "classification" ? nil : turn.messageField(key)
+        default: return nil
+        }
+    }
+
+    func value(_ root: String, _ a: String, _ b: String, _ c: String) -> Value? {
+        // `manifest.next.<step>.<answer>` (the router, read by next_step()).
+        guard root == "manifest", a == "next", let step = turn.pointee.program.manifest.step(b) else { return nil }
+        return .string(step.nextStep(after: c))
+    }
+
+    func value(_ root: String, _ a: String, _ b: String) -> Value? {
+        switch root {
+        case "session": return turn.sessionEntry(a, b)
+        case "message": return a == "classification" ? turn.classificationField(b) : nil
+        default: return nil
+        }
+    }
 }
 
 /// The resolver's lookups read the turn's fields through the pointer: each access projects just the
@@ -42,16 +65,23 @@ extension UnsafePointer where Pointee == Turn {
             }
             return .map(map)
         }
-        let field = path[1]
-        if path.count == 3 {
-            switch field {
-            case "answers": return pointee.state.answers[path[2]].map(Value.string) ?? (pointee.program.manifest.index[path[2]] != nil ? .null : nil)
-            case "confidence": return pointee.state.confidence[path[2]].map(Value.number) ?? (pointee.program.manifest.index[path[2]] != nil ? .null : nil)
-            case "attribution": return .string(pointee.state.attribution[path[2]] ?? "")
-            default: return nil
-            }
-        }
+        if path.count == 3 { return sessionEntry(path[1], path[2]) }
         guard path.count == 2 else { return nil }
+        return sessionField(path[1])
+    }
+
+    /// `session.<field>.<key>`.
+    func sessionEntry(_ field: String, _ key: String) -> Value? {
+        switch field {
+        case "answers": return pointee.state.answers[key].map(Value.string) ?? (pointee.program.manifest.index[key] != nil ? .null : nil)
+        case "confidence": return pointee.state.confidence[key].map(Value.number) ?? (pointee.program.manifest.index[key] != nil ? .null : nil)
+        case "attribution": return .string(pointee.state.attribution[key] ?? "")
+        default: return nil
+        }
+    }
+
+    /// `session.<field>`.
+    func sessionField(_ field: String) -> Value? {
         switch field {
         case "id": return .string(pointee.state.id)
         case "subscriber_id": return .string(pointee.state.subscriberID)
@@ -93,19 +123,30 @@ extension UnsafePointer where Pointee == Turn {
                              "answer": Self.string(c.answer), "quality_score": .number(c.qualityScore)])
             }
             guard path.count == 3 else { return nil }
-            switch path[2] {
-            case "validity": return .string(c.validity.rawValue)
-            case "confidence": return .number(c.confidence)
-            case "answer": return Self.string(c.answer)
-            case "quality_score": return .number(c.qualityScore)
-            default: return nil
-            }
+            return classificationField(path[2])
         }
         guard path.count == 2 else { return nil }
-        guard let m = pointee.message else {
-            return ["id", "text", "type", "reply_id", "reply_title", "caption", "media_type", "received_at"].contains(path[1]) ? .null : nil
+        return messageField(path[1])
+    }
+
+    /// `message.classification.<field>`.
+    func classificationField(_ field: String) -> Value? {
+        guard let c = pointee.classification else { return .null }
+        switch field {
+        case "validity": return .string(c.validity.rawValue)
+        case "confidence": return .number(c.confidence)
+        case "answer": return Self.string(c.answer)
+        case "quality_score": return .number(c.qualityScore)
+        default: return nil
         }
-        switch path[1] {
+    }
+
+    /// `message.<field>` (not `classification`).
+    func messageField(_ field: String) -> Value? {
+        guard let m = pointee.message else {
+            return ["id", "text", "type", "reply_id", "reply_title", "caption", "media_type", "received_at"].contains(field) ? .null : nil
+        }
+        switch field {
         case "id": return .string(m.id)
         case "text": return .string(m.effectiveText)
         case "type": return .string(m.kind.rawValue)

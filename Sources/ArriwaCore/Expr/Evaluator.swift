@@ -13,6 +13,9 @@ public enum Evaluator {
     public static func render(_ template: Template, in context: EvaluationContext) throws(EvaluationError) -> String {
         var interpreter = ExprInterpreter(context: context)
         var out = ""
+        // Texts with interpolations are mostly keys and sentences beyond the 15 bytes a string holds
+        // inline: one buffer up front instead of regrowing it part by part.
+        if template.parts.count > 1 { out.reserveCapacity(64) }
         var bytes = 0
         for part in template.parts {
             let piece: String

@@ -15,9 +15,18 @@ extension ExprInterpreter {
         case .nextStep: return try callNextStep(arguments[0], arguments[1], span: span)
         default: break
         }
-        var values: [Value] = []
-        for argument in arguments { values.append(try eval(argument)) }
-        return try apply(builtin, values, arguments, span: span)
+        // Builtins take at most two arguments that `apply` reads: evaluated into locals, no array.
+        guard arguments.count <= 2 else {
+            var values: [Value] = []
+            for argument in arguments { values.append(try eval(argument)) }
+            return try apply(builtin, values[0], values[1], arguments, span: span) { values }
+        }
+        var first = Value.null, second = Value.null
+        if arguments.count > 0 { first = try eval(arguments[0]) }
+        if arguments.count > 1 { second = try eval(arguments[1]) }
+        return try apply(builtin, first, second, arguments, span: span) {
+            Array([first, second].prefix(arguments.count))
+        }
     }
 
     /// `has(path)`: true if the path resolves to a non-null value; never an error.
@@ -36,7 +45,10 @@ extension ExprInterpreter {
         guard case .string(let stepID) = stepValue else {
             throw EvaluationError(message: "next_step() needs a step id, got \(stepValue.typeName)", span: step.span)
         }
-        guard let next = resolveIfPresent(["manifest", "next", stepID, answerValue.renderedText]), next != .null else {
+        let answerText = answerValue.renderedText
+        let found = context.resolver.value("manifest", "next", stepID, answerText)
+            ?? resolveIfPresent(["manifest", "next", stepID, answerText])
+        guard let next = found, next != .null else {
             throw EvaluationError(message: "the manifest has no step after \(stepID) for answer '\(answerValue.renderedText)'", span: span)
         }
         return next
@@ -59,8 +71,11 @@ extension ExprInterpreter {
         return EvaluationError(message: "\(builtin.rawValue)() cannot take (\(types)); \(builtin.signature)", span: span)
     }
 
-    private mutating func apply(_ builtin: ExprBuiltin, _ v: [Value], _ args: [Expr], span: ExprSpan) throws(EvaluationError) -> Value {
-        switch (builtin, v.first ?? .null, v.count > 1 ? v[1] : .null) {
+    /// `first`, `second`: the first two arguments' values (null when absent); `all`: every value, for
+    /// the error message.
+    private mutating func apply(_ builtin: ExprBuiltin, _ first: Value, _ second: Value, _ args: [Expr], span: ExprSpan,
+                                all: () -> [Value]) throws(EvaluationError) -> Value {
+        switch (builtin, first, second) {
         case (.size, .string(let s), _): return .int(Int64(s.count))
         case (.size, .list(let l), _): return .int(Int64(l.count))
         case (.size, .map(let m), _): return .int(Int64(m.count))
@@ -132,7 +147,7 @@ extension ExprInterpreter {
         case (.formatDuration, .duration(let ms), _):
             return .string(ExprDuration.format(ms))
         default:
-            throw badArguments(builtin, v, span)
+            throw badArguments(builtin, all(), span)
         }
     }
 
@@ -153,10 +168,12 @@ extension ExprInterpreter {
         // The first 8 bytes as 16 lowercase hex digits, written in place.
         return String(unsafeUninitializedCapacity: 16) { out in
             var i = 0
-            for byte in digest.prefix(8) {
-                out[i] = hexDigits[Int(byte >> 4)]
-                out[i + 1] = hexDigits[Int(byte & 0x0F)]
-                i += 2
+            digest.withUnsafeBytes { bytes in
+                for byte in bytes.prefix(8) {
+                    out[i] = hexDigits[Int(byte >> 4)]
+                    out[i + 1] = hexDigits[Int(byte & 0x0F)]
+                    i += 2
+                }
             }
             return i
         }

@@ -54,6 +54,15 @@ struct ExprInterpreter {
     }
 
     private mutating func evalAccess(_ expr: Expr) throws(EvaluationError) -> Value {
+        // `root.key` and `root.a.b` (most paths): asked without building a path array.
+        switch expr {
+        case .member(.identifier(let root, _), let key, _):
+            if let value = context.resolver.value(root, key) { return value }
+        case .member(.member(.identifier(let root, _), let a, _), let b, _):
+            if let value = context.resolver.value(root, a, b) { return value }
+        default:
+            break
+        }
         if let path = expr.staticPath {
             return try resolve(path, span: expr.span)
         }
