@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
     ],
     targets: [
         // Model, YAML loading with source positions, expressions, validator. No I/O beyond
@@ -44,10 +46,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Session stores. For now the in-memory store the CLI runs flows on.
+        // Session stores behind one `Store` protocol: PostgreSQL (production), SQLite (embedded
+        // default) and in memory (tests, `arriwa chat`).
         .target(
             name: "ArriwaStore",
-            dependencies: ["ArriwaCore"],
+            dependencies: [
+                "ArriwaCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Drives the pure engine: classification outside the turn, effects applied to a store,
@@ -94,7 +102,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ArriwaStoreTests",
-            dependencies: ["ArriwaCore", "ArriwaStore"],
+            dependencies: ["ArriwaCore", "ArriwaStore", "ArriwaTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
