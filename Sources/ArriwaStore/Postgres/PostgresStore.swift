@@ -70,7 +70,9 @@ public final class PostgresStore: Store {
         do {
             try await store.withDeadline(configuration.connectTimeout + .seconds(1)) { try await store.ping() }
         } catch {
-            try? await store.shutdown()
+            // Stop the pool without waiting for its connection attempts to wind down: the caller
+            // gets the error now.
+            store.runTask.cancel()
             throw error
         }
         return store
