@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
     ],
     targets: [
         // Model, YAML loading with source positions, expressions, validator. No I/O beyond
@@ -48,10 +50,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        // Session stores. For now the in-memory store the CLI runs flows on.
+        // Session stores behind one `Store` protocol: PostgreSQL (production), SQLite (embedded
+        // default) and in memory (tests, `arriwa chat`).
         .target(
             name: "ArriwaStore",
-            dependencies: ["ArriwaCore"],
+            dependencies: [
+                "ArriwaCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Drives the pure engine: classification outside the turn, effects applied to a store,
@@ -126,7 +134,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ArriwaStoreTests",
-            dependencies: ["ArriwaCore", "ArriwaStore"],
+            dependencies: ["ArriwaCore", "ArriwaStore", "ArriwaTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,20 +1,39 @@
 import ArriwaCore
 import ArriwaStore
+import ArriwaTestSupport
 import Foundation
+import Logging
 
-/// The stores the conformance suite runs against. Each test gets a fresh, migrated store.
+/// The stores the conformance suite runs against. Each test gets a fresh, migrated store: a new
+/// SQLite file in a temporary directory, a new PostgreSQL database (see PostgresTestServer).
 enum StoreFixture: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case memory
+    case sqlite
+    case postgres
 
     var testDescription: String { rawValue }
 
+    static let logger = Logger(label: "arriwa.store.tests", factory: { _ in SwiftLogNoOpLogHandler() })
+
     func make() async throws -> any Store {
+        let store: any Store
         switch self {
         case .memory:
-            let store = InMemoryStore()
-            try await store.migrate()
-            return store
+            store = InMemoryStore()
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("arriwa-sqlite-\(UUID().uuidString)")
+            store = try await SQLiteStore.open(path: directory.appendingPathComponent("store.db").path, logger: Self.logger)
+        case .postgres:
+            let admin = try await PostgresTestServer.adminURL()
+            let name = PostgresTestServer.freshDatabaseName()
+            try await PostgresAdmin.createDatabase(name, adminURL: admin, logger: Self.logger)
+            let configuration = PostgresStore.Configuration(maximumConnections: 8, afterShutdown: {
+                try? await PostgresAdmin.dropDatabase(name, adminURL: admin, logger: StoreFixture.logger)
+            })
+            store = try await PostgresStore.open(url: try PostgresAdmin.url(admin, database: name), configuration: configuration, logger: Self.logger)
         }
+        try await store.migrate()
+        return store
     }
 }
 

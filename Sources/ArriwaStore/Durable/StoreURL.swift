@@ -1,3 +1,5 @@
+public import Logging
+
 /// Where the store lives: `postgres://user:pass@host:port/db`, `sqlite:path` (default
 /// `sqlite:./arriwa.db`) or `memory:`.
 public enum StoreURL: Sendable, Hashable {
@@ -36,5 +38,27 @@ public enum StoreURL: Sendable, Hashable {
         case .sqlite(let path): "sqlite:\(path)"
         case .memory: "memory:"
         }
+    }
+}
+
+
+extension StoreURL {
+    /// Builds the store the URL names (not yet migrated: `arriwa migrate` or `serve` call
+    /// `migrate()`), e.g. from `ARRIWA_DATABASE_URL`.
+    public static func open(_ url: StoreURL, logger: Logger) async throws -> any Store {
+        switch url {
+        case .memory:
+            return InMemoryStore()
+        case .sqlite(let path):
+            return try await SQLiteStore.open(path: path, logger: logger)
+        case .postgres(let text):
+            return try await PostgresStore.open(url: text, logger: logger)
+        }
+    }
+
+    /// Opens the store `ARRIWA_DATABASE_URL` names, or the default `sqlite:./arriwa.db`.
+    public static func openFromEnvironment(_ environment: [String: String], logger: Logger) async throws -> any Store {
+        let url = try environment["ARRIWA_DATABASE_URL"].map { try StoreURL($0) } ?? .default
+        return try await open(url, logger: logger)
     }
 }

@@ -174,9 +174,12 @@ public actor InMemoryStore: Store {
                 // Attribution is immutable once set: the stored one wins.
                 if !stored.state.attribution.isEmpty { state.attribution = stored.state.attribution }
                 if stored.state.referralRaw != nil { state.referralRaw = stored.state.referralRaw }
+            } else {
+                // The latest session is the most recently created one (as the SQL stores order by
+                // created_at): a later turn of an older session (a stale timer) does not make it latest.
+                latest[LaneKey(tenant: commit.tenant, lane: state.subscriberID)] = state.id
             }
             sessions[key] = StoredSession(state: state, lane: commit.lane)
-            latest[LaneKey(tenant: commit.tenant, lane: state.subscriberID)] = state.id
         }
         for id in commit.cancel { timers[LaneKey(tenant: commit.tenant, lane: id)] = nil }
         for timer in commit.schedule { timers[LaneKey(tenant: commit.tenant, lane: timer.timer.id)] = timer }

@@ -1,0 +1,101 @@
+/// The PostgreSQL schema, as migrations. Timestamps are BIGINT unix milliseconds; documents are
+/// jsonb. Hot tables get aggressive autovacuum (rows churn every turn) and sessions leave room
+/// for HOT updates. See docs/storage.md for what each table and index is for.
+enum PostgresSchema {
+    /// `pg_advisory_xact_lock` key serialising migrations across processes ("arriwa" in ASCII).
+    static let migrationLock: Int64 = 0x6172_7269_7761
+
+    static let migrations: [SchemaMigration] = [
+        SchemaMigration(version: 1, name: "initial schema", statements: [
+            """
+            CREATE TABLE flow_versions (
+                tenant TEXT NOT NULL, version TEXT NOT NULL, files JSONB NOT NULL, created_at BIGINT NOT NULL,
+                PRIMARY KEY (tenant, version))
+            """,
+            "CREATE TABLE tenants (tenant TEXT PRIMARY KEY, active_version TEXT NOT NULL, updated_at BIGINT NOT NULL)",
+            """
+            CREATE TABLE subscribers (
+                tenant TEXT NOT NULL, lane TEXT NOT NULL, subscriber_id TEXT NOT NULL, phone_hash TEXT, bsuid TEXT,
+                phone_encrypted BYTEA, created_at BIGINT NOT NULL,
+                PRIMARY KEY (tenant, lane))
+            """,
+            """
+            CREATE TABLE sessions (
+                tenant TEXT NOT NULL, id TEXT NOT NULL, lane TEXT NOT NULL, subscriber_id TEXT NOT NULL,
+                flow_version TEXT NOT NULL, status TEXT NOT NULL, turn BIGINT NOT NULL, wait_token BIGINT NOT NULL,
+                last_inbound_at BIGINT, opted_out BOOLEAN NOT NULL, snoozed_until BIGINT, human_active BOOLEAN NOT NULL,
+                attribution JSONB NOT NULL, referral_raw TEXT, state JSONB NOT NULL,
+                created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+                PRIMARY KEY (tenant, id)) WITH (fillfactor = 80)
+            """,
+            "CREATE INDEX sessions_latest ON sessions (tenant, subscriber_id, created_at)",
+            """
+            CREATE TABLE inbox (
+                seq BIGSERIAL PRIMARY KEY, tenant TEXT NOT NULL, lane TEXT NOT NULL, dedupe_key TEXT NOT NULL,
+                kind TEXT NOT NULL, event JSONB NOT NULL, received_at BIGINT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'failed')), error TEXT,
+                UNIQUE (tenant, dedupe_key))
+            """,
+            "CREATE INDEX inbox_pending ON inbox (seq) WHERE status = 'pending'",
+            "CREATE INDEX inbox_lane_pending ON inbox (tenant, lane, seq) WHERE status = 'pending'",
+            """
+            CREATE TABLE lanes (
+                tenant TEXT NOT NULL, lane TEXT NOT NULL, owner TEXT NOT NULL, lease_until BIGINT NOT NULL,
+                PRIMARY KEY (tenant, lane))
+            """,
+            """
+            CREATE TABLE timers (
+                tenant TEXT NOT NULL, id TEXT NOT NULL, lane TEXT NOT NULL, session_id TEXT NOT NULL, due_at BIGINT NOT NULL,
+                spec JSONB NOT NULL, dedupe_key TEXT NOT NULL, event JSONB NOT NULL,
+                PRIMARY KEY (tenant, id))
+            """,
+            "CREATE INDEX timers_due ON timers (due_at, id)",
+            "CREATE INDEX timers_session ON timers (tenant, session_id)",
+            """
+            CREATE TABLE outbox (
+                id BIGSERIAL PRIMARY KEY, tenant TEXT NOT NULL, key TEXT NOT NULL, destination TEXT NOT NULL,
+                session_id TEXT NOT NULL, lane TEXT NOT NULL, effect JSONB NOT NULL, available_at BIGINT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'dead')),
+                attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at BIGINT NOT NULL, owner TEXT, last_error TEXT,
+                created_at BIGINT NOT NULL, delivered_at BIGINT, remote_id TEXT,
+                UNIQUE (tenant, destination, key))
+            """,
+            "CREATE INDEX outbox_due ON outbox (status, next_attempt_at, id)",
+            """
+            CREATE TABLE message_log (
+                tenant TEXT NOT NULL, message_id TEXT NOT NULL, provider_message_id TEXT, session_id TEXT NOT NULL,
+                lane TEXT NOT NULL, node TEXT, state TEXT NOT NULL, updated_at BIGINT NOT NULL,
+                PRIMARY KEY (tenant, message_id))
+            """,
+            "CREATE INDEX message_log_provider ON message_log (tenant, provider_message_id) WHERE provider_message_id IS NOT NULL",
+            """
+            CREATE TABLE audit_log (
+                id BIGSERIAL PRIMARY KEY, tenant TEXT NOT NULL, session_id TEXT NOT NULL, type TEXT NOT NULL,
+                detail TEXT NOT NULL, at BIGINT NOT NULL)
+            """,
+            "CREATE INDEX audit_log_session ON audit_log (tenant, session_id, id)",
+            """
+            CREATE TABLE event_log (
+                id BIGSERIAL PRIMARY KEY, tenant TEXT NOT NULL, key TEXT NOT NULL, session_id TEXT NOT NULL,
+                event TEXT NOT NULL, stream TEXT NOT NULL, at BIGINT NOT NULL,
+                UNIQUE (tenant, key))
+            """,
+            "CREATE INDEX event_log_session ON event_log (tenant, session_id, id)",
+            // Rows of these tables are updated or deleted on every turn: vacuum them early.
+            "ALTER TABLE inbox SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02)",
+            "ALTER TABLE lanes SET (autovacuum_vacuum_scale_factor = 0.01, autovacuum_vacuum_threshold = 1000)",
+            "ALTER TABLE timers SET (autovacuum_vacuum_scale_factor = 0.02)",
+            "ALTER TABLE outbox SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02)",
+            "ALTER TABLE sessions SET (autovacuum_vacuum_scale_factor = 0.05)",
+            // Aborts a one-statement commit (see PostgresStore+Turns): the whole statement rolls back
+            // and the client maps `arriwa:{code}` to a StoreError.
+            """
+            CREATE FUNCTION arriwa_abort(code TEXT) RETURNS INTEGER LANGUAGE plpgsql AS $$
+            BEGIN
+                RAISE EXCEPTION 'arriwa:%', code;
+            END
+            $$
+            """,
+        ]),
+    ]
+}

@@ -1,0 +1,118 @@
+import ArriwaCore
+import PostgresNIO
+
+extension PostgresStore {
+    public func appendInbox(_ item: InboxItem) async throws -> InboxAppendResult {
+        let event = try StoreJSON.encode(item.event, what: "inbox event \(item.dedupeKey)")
+        let rows = try await rows("""
+            INSERT INTO inbox (tenant, lane, dedupe_key, kind, event, received_at, status)
+            VALUES (\(item.tenant), \(item.lane), \(item.dedupeKey), \(item.kind.rawValue), \(event)::jsonb, \(item.receivedAt), 'pending')
+            ON CONFLICT (tenant, dedupe_key) DO NOTHING RETURNING seq
+            """)
+        guard let row = rows.first else { return .duplicate }
+        return .appended(seq: try StoredRow(row, table: "inbox").get("seq", Int64.self))
+    }
+
+    /// One transaction: lease the free lanes with the oldest pending entries (an upsert that only
+    /// takes a lane whose lease ended — concurrent claimers serialise on the lane row and the loser
+    /// gets nothing back), then read the claimed lanes' entries in a fresh snapshot, so a turn
+    /// committed just before the claim is never handed out again.
+    public func claimLanes(owner: String, limit: Int, perLane: Int, now: Int64, leaseMillis: Int64) async throws -> [LaneClaim] {
+        guard limit > 0 else { return [] }
+        let until = now + leaseMillis
+        let limit = Int64(limit), perLane = Int64(max(0, perLane))
+        return try await transaction { connection in
+            let claimed = try await rows("""
+                WITH candidates AS (
+                    SELECT i.tenant, i.lane, MIN(i.seq) AS first FROM inbox i
+                    WHERE i.status = 'pending'
+                      AND NOT EXISTS (SELECT 1 FROM lanes l WHERE l.tenant = i.tenant AND l.lane = i.lane AND l.lease_until > \(now))
+                    GROUP BY i.tenant, i.lane ORDER BY first LIMIT \(limit)
+                )
+                INSERT INTO lanes (tenant, lane, owner, lease_until)
+                SELECT tenant, lane, \(owner), \(until) FROM candidates ORDER BY tenant, lane
+                ON CONFLICT (tenant, lane) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
+                WHERE lanes.lease_until <= \(now)
+                RETURNING tenant, lane
+                """, on: connection)
+            guard !claimed.isEmpty else { return [] }
+            var tenants: [String] = [], lanes: [String] = []
+            for row in claimed {
+                let row = StoredRow(row, table: "lanes")
+                tenants.append(try row.get("tenant"))
+                lanes.append(try row.get("lane"))
+            }
+            let entries = try await rows("""
+                SELECT e.seq, e.tenant, e.lane, e.dedupe_key, e.kind, e.event::text AS event, e.received_at
+                FROM unnest(\(tenants)::text[], \(lanes)::text[]) AS c(tenant, lane)
+                CROSS JOIN LATERAL (
+                    SELECT * FROM inbox i WHERE i.tenant = c.tenant AND i.lane = c.lane AND i.status = 'pending' ORDER BY i.seq LIMIT \(perLane)
+                ) e
+                ORDER BY e.seq
+                """, on: connection)
+            var order: [LaneKey] = []
+            var byLane: [LaneKey: [InboxEntry]] = [:]
+            for row in entries {
+                let entry = try Self.inboxEntry(row)
+                let key = LaneKey(tenant: entry.item.tenant, lane: entry.item.lane)
+                if byLane[key] == nil { order.append(key) }
+                byLane[key, default: []].append(entry)
+            }
+            // A lane whose entries were all consumed meanwhile (or perLane 0) is given back.
+            let empty = zip(tenants, lanes).map { LaneKey(tenant: $0, lane: $1) }.filter { byLane[$0] == nil }
+            if !empty.isEmpty {
+                try await rows("""
+                    DELETE FROM lanes l USING unnest(\(empty.map(\.tenant))::text[], \(empty.map(\.lane))::text[]) AS e(tenant, lane)
+                    WHERE l.tenant = e.tenant AND l.lane = e.lane AND l.owner = \(owner)
+                    """, on: connection)
+            }
+            return order.map { LaneClaim(tenant: $0.tenant, lane: $0.lane, leaseUntil: until, entries: byLane[$0] ?? []) }
+        }
+    }
+
+    public func releaseLane(tenant: String, lane: String, owner: String) async throws {
+        try await rows("DELETE FROM lanes WHERE tenant = \(tenant) AND lane = \(lane) AND owner = \(owner)")
+    }
+
+    public func failInbox(seq: Int64, owner: String, error: String, now: Int64) async throws {
+        let rows = try await rows("""
+            WITH entry AS (
+                SELECT tenant, lane FROM inbox WHERE seq = \(seq) AND status = 'pending'
+            ), lease AS (
+                SELECT 1 FROM lanes l JOIN entry e ON l.tenant = e.tenant AND l.lane = e.lane
+                WHERE l.owner = \(owner) AND l.lease_until > \(now) FOR UPDATE OF l
+            ), failed AS (
+                UPDATE inbox SET status = 'failed', error = \(error)
+                WHERE seq = \(seq) AND status = 'pending' AND EXISTS (SELECT 1 FROM lease) RETURNING seq
+            )
+            SELECT (SELECT tenant FROM entry) AS tenant, (SELECT lane FROM entry) AS lane, EXISTS (SELECT 1 FROM failed) AS failed
+            """)
+        guard let first = rows.first else { return }
+        let row = StoredRow(first, table: "inbox")
+        guard let tenant = try row.optional("tenant", String.self), let lane = try row.optional("lane", String.self) else { return }
+        if try !row.get("failed", Bool.self) {
+            throw StoreError(.leaseLost, "lane \(lane) of tenant \(tenant) is not leased to \(owner)")
+        }
+    }
+
+    public func pendingInboxCount() async throws -> Int {
+        let rows = try await rows("SELECT COUNT(*) AS n FROM inbox WHERE status = 'pending'")
+        return Int(try rows.first.map { try StoredRow($0, table: "inbox").get("n", Int64.self) } ?? 0)
+    }
+
+    static func inboxEntry(_ postgresRow: PostgresRow) throws -> InboxEntry {
+        let row = StoredRow(postgresRow, table: "inbox")
+        let seq = try row.get("seq", Int64.self), tenant = try row.get("tenant", String.self), key = try row.get("dedupe_key", String.self)
+        guard let kind = InboxKind(rawValue: try row.get("kind")) else {
+            throw StoreError(.corrupt, "inbox row \(seq) (\(tenant)/\(key)): unknown kind")
+        }
+        let event = try StoreJSON.decode(EngineEvent.self, from: try row.get("event"), table: "inbox", key: "\(seq) (\(tenant)/\(key))")
+        return InboxEntry(seq: seq, item: InboxItem(tenant: tenant, lane: try row.get("lane"), dedupeKey: key, kind: kind, event: event,
+                                                    receivedAt: try row.get("received_at")))
+    }
+}
+
+struct LaneKey: Hashable, Sendable {
+    var tenant: String
+    var lane: String
+}

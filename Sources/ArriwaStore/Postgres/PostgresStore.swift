@@ -1,0 +1,216 @@
+public import Logging
+import Foundation
+import PostgresNIO
+
+/// The production store: PostgreSQL through PostgresNIO's connection pool, any number of
+/// replicas on one database. Lane leases are rows (`lanes`), so a lane is worked on by one
+/// replica at a time; each turn is one statement (see PostgresStore+Turns). Every query is
+/// parameterised.
+public final class PostgresStore: Store {
+    public struct Configuration: Sendable {
+        /// How long opening a connection may take; an unreachable database fails this fast.
+        public var connectTimeout: Duration
+        /// Pool size per process. Keep replicas × this under the server's `max_connections`
+        /// (or the pooler's pool size).
+        public var maximumConnections: Int
+        public var minimumConnections: Int
+        /// Runs once after `shutdown()` closed the pool (tests drop their throwaway database here).
+        public var afterShutdown: (@Sendable () async -> Void)?
+
+        public init(connectTimeout: Duration = .seconds(5), maximumConnections: Int = 20, minimumConnections: Int = 0,
+                    afterShutdown: (@Sendable () async -> Void)? = nil) {
+            self.connectTimeout = connectTimeout
+            self.maximumConnections = maximumConnections
+            self.minimumConnections = minimumConnections
+            self.afterShutdown = afterShutdown
+        }
+    }
+
+    public var kind: String { "postgres" }
+    /// `host:port/database`, never the password.
+    public let endpoint: String
+
+    let client: PostgresClient
+    let logger: Logger
+    private let runTask: Task<Void, Never>
+    private let lifecycle = Lifecycle()
+    private let configuration: Configuration
+
+    private init(endpoint: String, client: PostgresClient, logger: Logger, configuration: Configuration) {
+        self.endpoint = endpoint
+        self.client = client
+        self.logger = logger
+        self.configuration = configuration
+        runTask = Task { await client.run() }
+    }
+
+    /// Connects (checking the database answers within `connectTimeout`, so a wrong URL fails
+    /// here with a clear error) and starts the pool. Call `migrate()` before use.
+    public static func open(url: String, configuration: Configuration = Configuration(), logger: Logger) async throws -> PostgresStore {
+        let parsed = try PostgresURL(url)
+        var clientConfiguration: PostgresClient.Configuration
+        if let socket = parsed.socketPath {
+            clientConfiguration = PostgresClient.Configuration(unixSocketPath: socket, username: parsed.user, password: parsed.password,
+                                                               database: parsed.database)
+        } else {
+            let tls: PostgresClient.Configuration.TLS
+            switch parsed.tls {
+            case .disable: tls = .disable
+            case .prefer: tls = .prefer(.makeClientConfiguration())
+            case .require: tls = .require(.makeClientConfiguration())
+            }
+            clientConfiguration = PostgresClient.Configuration(host: parsed.host, port: parsed.port, username: parsed.user,
+                                                               password: parsed.password, database: parsed.database, tls: tls)
+        }
+        clientConfiguration.options.connectTimeout = configuration.connectTimeout
+        clientConfiguration.options.maximumConnections = max(1, configuration.maximumConnections)
+        clientConfiguration.options.minimumConnections = max(0, min(configuration.minimumConnections, configuration.maximumConnections - 1))
+        let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
+        let store = PostgresStore(endpoint: parsed.endpoint, client: client, logger: logger, configuration: configuration)
+        do {
+            try await store.withDeadline(configuration.connectTimeout + .seconds(1)) { try await store.ping() }
+        } catch {
+            // Stop the pool without waiting for its connection attempts to wind down: the caller
+            // gets the error now.
+            store.runTask.cancel()
+            throw error
+        }
+        return store
+    }
+
+    // MARK: Connections and errors
+
+    func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { connection in try await body(connection) }
+        } catch {
+            throw storeError(error)
+        }
+    }
+
+    /// Runs `body` in one transaction on one pooled connection; any error rolls back.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await withConnection { connection in
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                let result = try await body(connection)
+                try await connection.query("COMMIT", logger: logger)
+                return result
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    /// Runs one statement and collects its rows.
+    @discardableResult
+    func rows(_ query: PostgresQuery, on connection: PostgresConnection? = nil) async throws -> [PostgresRow] {
+        do {
+            if let connection {
+                return try await connection.query(query, logger: logger).collect()
+            }
+            return try await client.query(query, logger: logger).collect()
+        } catch {
+            throw storeError(error)
+        }
+    }
+
+    /// A `StoreError` for anything the driver throws: `arriwa:{code}` raised by `arriwa_abort`
+    /// becomes that code; everything else is `.unavailable` with the server's message (never the
+    /// password, which no PostgresNIO error carries).
+    func storeError(_ error: any Error) -> StoreError {
+        if let error = error as? StoreError { return error }
+        if let error = error as? PSQLError {
+            let message = error.serverInfo?[.message] ?? ""
+            if message.hasPrefix("arriwa:") {
+                let code = StoreError.Code(rawValue: String(message.dropFirst("arriwa:".count))) ?? .unavailable
+                return StoreError(code, Self.abortMessages[code] ?? message)
+            }
+            var text = "PostgreSQL \(endpoint): \(error.code)"
+            if let state = error.serverInfo?[.sqlState] { text += " [\(state)]" }
+            if !message.isEmpty { text += ": \(message)" }
+            if let detail = error.serverInfo?[.detail] { text += " (\(detail))" }
+            if let underlying = error.underlying { text += ": \(underlying)" }
+            return StoreError(.unavailable, text)
+        }
+        return StoreError(.unavailable, "PostgreSQL \(endpoint): \(error)")
+    }
+
+    static let abortMessages: [StoreError.Code: String] = [
+        .leaseLost: "the lane is not leased to this worker (expired or taken over); nothing applied",
+        .alreadyApplied: "an inbox entry of the commit is not pending any more; nothing applied",
+        .turnConflict: "the session's stored turn is not the one the commit expected; nothing applied",
+    ]
+
+    /// Fails with `.unavailable` if `body` takes longer than `limit`.
+    func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        let endpoint = self.endpoint
+        return try await withThrowingTaskGroup(of: T.self) { group in
+            group.addTask { try await body() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                throw StoreError(.unavailable, "PostgreSQL \(endpoint) did not answer within \(limit)")
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next() else { throw StoreError(.unavailable, "PostgreSQL \(endpoint): no answer") }
+            return first
+        }
+    }
+
+    // MARK: Lifecycle
+
+    public func migrate() async throws -> [Int] {
+        try await transaction { connection in
+            try await rows("SELECT pg_advisory_xact_lock(\(PostgresSchema.migrationLock))", on: connection)
+            try await rows("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)", on: connection)
+            var applied: Set<Int> = []
+            for row in try await rows("SELECT version FROM schema_migrations", on: connection) {
+                applied.insert(Int(try row.decode(Int32.self)))
+            }
+            let pending = try MigrationPlan.pending(applied: applied, available: PostgresSchema.migrations, database: "PostgreSQL \(endpoint)")
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            for migration in pending {
+                for statement in migration.statements {
+                    do {
+                        try await rows(PostgresQuery(unsafeSQL: statement), on: connection)
+                    } catch let error as StoreError {
+                        throw StoreError(.migration, "PostgreSQL migration \(migration.version) (\(migration.name)) failed: \(error.message)")
+                    }
+                }
+                let version = Int32(migration.version)
+                try await rows("INSERT INTO schema_migrations (version, applied_at) VALUES (\(version), \(now))", on: connection)
+            }
+            return pending.map(\.version)
+        }
+    }
+
+    public func schemaVersion() async throws -> Int {
+        let rows = try await rows("""
+            SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0
+                        ELSE (SELECT COALESCE(MAX(version), 0) FROM schema_migrations) END AS v
+            """)
+        return Int(try rows.first?.decode(Int32.self) ?? 0)
+    }
+
+    public func ping() async throws {
+        try await rows("SELECT 1")
+    }
+
+    public func shutdown() async throws {
+        guard await lifecycle.beginShutdown() else { return }
+        runTask.cancel()
+        await runTask.value
+        await configuration.afterShutdown?()
+    }
+
+    /// Makes `shutdown()` idempotent.
+    private actor Lifecycle {
+        private var shutDown = false
+
+        func beginShutdown() -> Bool {
+            defer { shutDown = true }
+            return !shutDown
+        }
+    }
+}
