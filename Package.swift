@@ -115,6 +115,7 @@ let package = Package(
             dependencies: [
                 "ArriwaCore", "ArriwaStore", "ArriwaRuntime", "CMallocCounter",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -6,8 +6,8 @@ import ArgumentParser
 struct ArriwaBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "arriwa-bench",
-        abstract: "In-process benchmarks of the Arriwa engine.",
+        abstract: "Benchmarks of the Arriwa engine and durable runtime (../shared/bench/WORKLOAD.md).",
         discussion: "Figures are ratios measured in one run on a shared machine, never timed assertions.",
-        subcommands: [EngineBenchmark.self]
+        subcommands: [EngineBenchmark.self, DurableFunnelBenchmark.self, TimersBenchmark.self]
     )
 }

@@ -72,7 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         let store: any Store
         do {
-            store = try StoreOpening.open(settings.databaseURL)
+            store = try await StoreURL.open(try StoreURL(settings.databaseURL), logger: logger)
             let applied = try await store.migrate()
             logger.info("store ready", metadata: ["store": "\(store.kind)", "url": "\(StoreURL.redacted(settings.databaseURL))",
                                                    "migrations_applied": "\(applied)"])

@@ -72,8 +72,10 @@ import Testing
         let server = try await FakeChatCompletionsServer.start()
         await server.shutdown()  // nothing listens on its port any more
         try await withHTTPClient { client in
+            // A refused connection fails at once; the generous timeout only keeps a loaded CI
+            // machine (event loops busy with other suites) from turning it into a timeout.
             let configuration = ClassifyFixtures.configuration(server, fallback: ClassifyFixtures.fallbackModel,
-                                                               timeout: .milliseconds(500))
+                                                               timeout: .seconds(10))
             let model = OpenAIClassifier(configuration: configuration, httpClient: client)
             let request = ClassifyFixtures.goalRequest(input: "ну, посмотрим")
             let error = await #expect(throws: ClassifierError.self) { try await model.classify(request) }

@@ -31,7 +31,8 @@ public actor RecordingChannel: Channel {
     public func send(_ message: OutboundMessage, tenant: String, idempotencyKey: String, redelivery: Bool) async throws -> String {
         // Idempotent on the key, as a real provider with idempotency keys would be.
         if let wamid = byKey["\(tenant)/\(idempotencyKey)"] { return wamid }
-        let wamid = "wamid.fake.\(sent.count + 1)"
+        // Derived from our message id: unique across restarts and processes, as a real wamid is.
+        let wamid = "wamid.fake.\(idempotencyKey)"
         byKey["\(tenant)/\(idempotencyKey)"] = wamid
         sent.append(Sent(tenant: tenant, message: message, wamid: wamid, redelivery: redelivery))
         logger?.info("message sent (recording channel)", metadata: [

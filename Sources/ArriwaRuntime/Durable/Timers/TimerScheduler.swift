@@ -39,8 +39,12 @@ public final class TimerScheduler: Service, Sendable {
 
     public func run() async throws {
         logger.info("timer scheduler started")
+        // Counting every pending timer is a scan of the table: the gauge is refreshed every 10 s.
+        var lastCounted = ContinuousClock.now - .seconds(10)
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            let wait = await tick()
+            let count = ContinuousClock.now - lastCounted >= .seconds(10)
+            if count { lastCounted = .now }
+            let wait = await tick(countPending: count)
             do {
                 try await clock.sleep(milliseconds: wait)
             } catch {
@@ -51,8 +55,9 @@ public final class TimerScheduler: Service, Sendable {
     }
 
     /// One scan: promotes what is due, wakes the workers, and returns how long to sleep.
+    /// `countPending` also refreshes the pending-timers gauge (a count over the whole table).
     @discardableResult
-    public func tick() async -> Int64 {
+    public func tick(countPending: Bool = true) async -> Int64 {
         do {
             let now = await clock.now()
             let moved = try await store.promoteDueTimers(now: now, limit: configuration.batch)
@@ -62,7 +67,7 @@ public final class TimerScheduler: Service, Sendable {
                 logger.debug("timers promoted", metadata: ["count": "\(moved)"])
                 if moved >= configuration.batch { return 0 }
             }
-            metrics.timersPending.record(try await store.pendingTimerCount())
+            if countPending { metrics.timersPending.record(try await store.pendingTimerCount()) }
             guard let next = try await store.nextTimerDue() else { return configuration.maxSleep }
             return min(max(next - now, 1), configuration.maxSleep)
         } catch {

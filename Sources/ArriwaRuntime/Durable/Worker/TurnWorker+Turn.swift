@@ -79,6 +79,7 @@ extension TurnWorker {
         if let id = newState?.id { metadata["session"] = "\(id)" }
         if !result.duplicateOutboxKeys.isEmpty { metadata["duplicate_outbox"] = "\(result.duplicateOutboxKeys)" }
         logger.debug("turn committed", metadata: metadata)
+        if let onCommit = configuration.onCommit { await onCommit(entry, newState, committedAt) }
     }
 
     private func latestSession(tenant: String, lane: String) async throws -> SessionState? {

@@ -31,12 +31,16 @@ public final class TurnWorker: Service, Sendable {
         public var classify: @Sendable (ClassifyRequest) async -> Classification
         /// Subscriber ids for new leads.
         public var newSubscriberID: @Sendable () -> String
+        /// Called after each committed turn with its inbox entry, the session after it and the
+        /// commit time (benchmarks close their loop on it; tests may observe).
+        public var onCommit: (@Sendable (InboxEntry, SessionState?, Int64) async -> Void)?
 
         public init(owner: String = WorkerIdentity.make("worker"), concurrency: Int = 4, lanesPerClaim: Int = 1,
                     entriesPerLane: Int = 16, leaseMillis: Int64 = 30_000, idlePoll: Duration = .milliseconds(100),
                     maxAttempts: Int = 5, classificationTimeout: Duration = .seconds(20),
                     classify: @escaping @Sendable (ClassifyRequest) async -> Classification = TurnWorker.rulesOnly,
-                    newSubscriberID: @escaping @Sendable () -> String = TurnWorker.randomSubscriberID) {
+                    newSubscriberID: @escaping @Sendable () -> String = TurnWorker.randomSubscriberID,
+                    onCommit: (@Sendable (InboxEntry, SessionState?, Int64) async -> Void)? = nil) {
             self.owner = owner
             self.concurrency = max(1, concurrency)
             self.lanesPerClaim = max(1, lanesPerClaim)

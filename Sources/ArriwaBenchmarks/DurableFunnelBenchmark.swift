@@ -1,0 +1,258 @@
+import ArgumentParser
+import ArriwaCore
+import ArriwaRuntime
+import ArriwaStore
+import Foundation
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// funnel-5 (../shared/bench/WORKLOAD.md) through the durable runtime: S sessions, each sending a
+/// first message then valid answers to Q1..Q4, closed loop (a session's next message goes in only
+/// after the previous one committed), C sessions in flight. Each message: inbox append (dedupe on
+/// the provider id) → turn worker claims the lane, loads subscriber and session, runs the engine →
+/// one commit of state, outbox rows (send + conversion), timer cancel/schedule, inbox done.
+/// The outbox dispatcher runs too, delivering to the recording channel and the log sink.
+struct DurableFunnelBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "funnel",
+        abstract: "funnel-5: the durable runtime on PostgreSQL or SQLite, closed loop at C = 16, 64, 256.",
+        discussion: """
+        Reports inbound messages/s over the whole run, ingest-to-commit latency p50/p99 and the \
+        process's peak RSS for each concurrency. With a postgres:// URL and --pgbench, also runs \
+        pgbench on the same server with the same SQL per message (bench/funnel5.pgbench.sql) at the \
+        same client count, and prints our figure as a share of it.
+
+        The database should be empty or dedicated: each run uses fresh lead numbers and message \
+        ids, and a tenant named funnel-bench.
+
+        EXAMPLES
+          swift run -c release arriwa-bench funnel --database-url sqlite:/tmp/funnel.db
+          swift run -c release arriwa-bench funnel --database-url postgres://arriwa@127.0.0.1:5432/bench --pgbench
+        """
+    )
+
+    @Option(help: "postgres://… or sqlite:path (default: a new SQLite file in a temporary directory).")
+    var databaseURL: String?
+    @Option(help: "Sessions per concurrency level (5 messages each).") var sessions = 2_000
+    @Option(help: "Comma-separated concurrency levels (sessions in flight).") var concurrency = "16,64,256"
+    @Option(help: "Turn-worker loops in this process.") var workers = 16
+    @Option(help: "Tenant directory to deploy.") var tenant = "flows/demo-clinic"
+    @Flag(help: "Also run pgbench with the same SQL per message (postgres only; pgbench on PATH).") var pgbench = false
+    @Option(help: "Seconds per pgbench run.") var pgbenchSeconds = 10
+    @Flag(help: "Print the figures as JSON.") var json = false
+
+    func levels() throws -> [Int] {
+        let values = concurrency.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--concurrency must list positive integers, e.g. 16,64,256") }
+        return values
+    }
+
+    func validate() throws {
+        guard sessions >= 1 else { throw ValidationError("--sessions must be at least 1") }
+        guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        _ = try levels()
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .error
+            return handler
+        }
+        let url: StoreURL
+        if let databaseURL {
+            url = try StoreURL(databaseURL)
+        } else {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("arriwa-funnel-\(getpid())").path
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            url = .sqlite(path: dir + "/funnel.db")
+        }
+        var results: [FunnelRound] = []
+        var problems: [String] = []
+        for c in try levels() {
+            let (round, roundProblems) = try await FunnelRun(url: url, sessions: sessions, concurrency: c, workers: workers, tenant: tenant).run()
+            results.append(round)
+            problems += roundProblems
+            if !json { round.printLine() }
+        }
+        var pg: [PgbenchFigure] = []
+        if pgbench, case .postgres(let text) = url {
+            for c in try levels() {
+                let figure = try Pgbench.run(url: text, clients: c, seconds: pgbenchSeconds)
+                pg.append(figure)
+                if !json { print(String(format: "pgbench (same SQL) C=%d: %.0f transactions/s, latency avg %.2f ms", c, figure.tps, figure.latencyAverageMS)) }
+            }
+            if !json {
+                for (round, figure) in zip(results, pg) {
+                    print(String(format: "C=%d: ours %.0f msgs/s = %.0f %% of pgbench (target ≥ 70 %%)", round.concurrency, round.messagesPerSecond,
+                                 100 * round.messagesPerSecond / max(1, figure.tps)))
+                }
+            }
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(FunnelReport(store: url.redactedDescription, rounds: results, pgbench: pg)), as: UTF8.self))
+        }
+        if !problems.isEmpty {
+            for problem in problems.prefix(20) { FileHandle.standardError.write(Data("problem: \(problem)\n".utf8)) }
+            FileHandle.standardError.write(Data("\(problems.count) problem(s): the run is not valid\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct FunnelRound: Codable {
+    var store: String
+    var concurrency: Int
+    var sessions: Int
+    var messages: Int
+    var seconds: Double
+    var messagesPerSecond: Double
+    var p50MS: Double
+    var p99MS: Double
+    var peakRSSMB: Double
+
+    func printLine() {
+        print(String(format: "funnel-5 %@ C=%d: %d messages in %.2f s = %.0f msgs/s; ingest→commit p50 %.2f ms, p99 %.2f ms; peak RSS %.0f MB",
+                     store, concurrency, messages, seconds, messagesPerSecond, p50MS, p99MS, peakRSSMB))
+    }
+}
+
+struct FunnelReport: Codable {
+    var store: String
+    var rounds: [FunnelRound]
+    var pgbench: [PgbenchFigure]
+}
+
+/// Closes each session's loop: the driver waits for the commit of the message it just appended.
+actor CommitWaiters {
+    private var waiting: [String: CheckedContinuation<UInt64, Never>] = [:]
+    private var early: [String: UInt64] = [:]
+    private(set) var finalStates: [String: SessionState] = [:]
+
+    func wait(for key: String) async -> UInt64 {
+        if let at = early.removeValue(forKey: key) { return at }
+        return await withCheckedContinuation { waiting[key] = $0 }
+    }
+
+    func committed(_ key: String, state: SessionState?, at: UInt64) {
+        if let state { finalStates[state.phoneHash] = state }
+        if let continuation = waiting.removeValue(forKey: key) {
+            continuation.resume(returning: at)
+        } else {
+            early[key] = at
+        }
+    }
+}
+
+/// Hands out session numbers to the C driver tasks.
+actor SessionCounter {
+    private var next = 0
+    let total: Int
+    init(total: Int) { self.total = total }
+    func take() -> Int? {
+        guard next < total else { return nil }
+        defer { next += 1 }
+        return next
+    }
+}
+
+struct FunnelRun {
+    var url: StoreURL
+    var sessions: Int
+    var concurrency: Int
+    var workers: Int
+    var tenant: String
+
+    func run() async throws -> (FunnelRound, [String]) {
+        let logger = Logger(label: "arriwa.bench")
+        let store = try await StoreURL.open(url, logger: logger)
+        try await store.migrate()
+        let deployments = Deployments(store: store, logger: logger)
+        let record = try await deployments.deploy(directory: tenant, now: Int64(Date().timeIntervalSince1970 * 1000))
+        let tenantID = record.tenant
+        let runID = UUID().uuidString.prefix(8).lowercased()
+        // Fresh lead numbers each run (runs are seconds apart): returning leads would take another path.
+        let runDigits = 100 + Int(Date().timeIntervalSince1970) % 900
+        let waiters = CommitWaiters()
+        let signal = WakeSignal()
+        let worker = TurnWorker(store: store, deployments: deployments,
+                                configuration: .init(owner: "bench-\(runID)", concurrency: workers, idlePoll: .milliseconds(20),
+                                                     onCommit: { entry, state, _ in
+                                                         await waiters.committed(entry.item.dedupeKey, state: state, at: monotonicNanos())
+                                                     }),
+                                signal: signal, logger: logger)
+        let dispatcher = OutboxDispatcher(store: store, destinations: Destinations(), logger: logger)
+        let services = Task {
+            await withDiscardingTaskGroup { group in
+                group.addTask { try? await worker.run() }
+                group.addTask { try? await dispatcher.run() }
+            }
+        }
+
+        let counter = SessionCounter(total: sessions)
+        let start = monotonicNanos()
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    var mine: [Double] = []
+                    while let s = await counter.take() {
+                        let phone = "+7\(runDigits)\(String(format: "%07d", s))"
+                        let phoneHash = Phone.hash(phone) ?? phone
+                        for (k, step) in Funnel5.steps.enumerated() {
+                            let id = "wamid.\(runID).\(s).\(k)"
+                            let at = Int64(Date().timeIntervalSince1970 * 1000)
+                            let contact = Contact(subscriberID: "", phoneHash: phoneHash, profileName: "Lead \(s)")
+                            let message = InboundMessage(id: id, kind: step.kind, text: step.text, replyID: step.replyID,
+                                                         replyTitle: step.replyTitle, receivedAt: at, contact: contact)
+                            let ingest = monotonicNanos()
+                            _ = try await store.appendInbox(InboxItem(tenant: tenantID, lane: phoneHash, dedupeKey: id, kind: .message,
+                                                                      event: .inbound(message), receivedAt: at))
+                            await signal.wake()
+                            let committed = await waiters.wait(for: id)
+                            mine.append(Double(committed &- ingest) / 1e6)
+                        }
+                    }
+                    return mine
+                }
+            }
+            var all: [Double] = []
+            for try await part in group { all += part }
+            return all
+        }
+        let seconds = Double(monotonicNanos() - start) / 1e9
+        services.cancel()
+        _ = await services.value
+
+        // Every session must have ended qualified with Q1..Q4 and COMPLETE emitted once each.
+        var problems: [String] = []
+        let states = await waiters.finalStates
+        if states.count != sessions { problems.append("C=\(concurrency): \(states.count) sessions seen, \(sessions) expected") }
+        for state in states.values.prefix(sessions) {
+            if state.status != .ended || state.outcome != "qualified" {
+                problems.append("C=\(concurrency) \(state.id): status \(state.status.rawValue), outcome \(state.outcome ?? "nil")")
+            }
+        }
+        if let sample = states.values.first {
+            let events = try await store.eventLog(tenant: tenantID, sessionID: sample.id, limit: 100).map(\.event)
+            let qualify = events.filter { $0.hasPrefix("QUALIFY_") }
+            if qualify != Funnel5.qualifyEvents { problems.append("C=\(concurrency) \(sample.id): emitted \(qualify)") }
+        }
+        try? await store.shutdown()
+
+        let sorted = latencies.sorted()
+        func percentile(_ p: Double) -> Double {
+            guard !sorted.isEmpty else { return 0 }
+            return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+        }
+        let messages = sessions * Funnel5.steps.count
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return (FunnelRound(store: url.redactedDescription, concurrency: concurrency, sessions: sessions, messages: messages, seconds: seconds,
+                            messagesPerSecond: Double(messages) / seconds, p50MS: percentile(0.50), p99MS: percentile(0.99),
+                            peakRSSMB: Double(usage.ru_maxrss) / 1024), problems)
+    }
+}
