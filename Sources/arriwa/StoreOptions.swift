@@ -25,8 +25,11 @@ struct StoreOptions: ParsableArguments {
     /// Opens the store, or prints why not (without the password) and exits 2.
     func open(logger: Logger) async throws -> any Store {
         let url = try resolvedURL()
+        // The driver reports every failed connection attempt at info; the command reports the outcome.
+        var quiet = logger
+        quiet.logLevel = max(.warning, logger.logLevel)
         do {
-            return try await StoreURL.open(url, logger: logger)
+            return try await StoreURL.open(url, logger: quiet)
         } catch {
             FileHandle.standardError.write(Data("arriwa: cannot open the database \(url.redactedDescription): \(error)\n".utf8))
             throw ExitCode(2)

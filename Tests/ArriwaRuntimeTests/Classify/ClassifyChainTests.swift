@@ -70,12 +70,12 @@ import Testing
 
     @Test func unreachableModelIsATransportFailureAndTheRulesAnswer() async throws {
         let server = try await FakeChatCompletionsServer.start()
-        await server.shutdown()  // nothing listens on its port any more
+        await server.shutdown()
         try await withHTTPClient { client in
-            // A refused connection fails at once; the generous timeout only keeps a loaded CI
-            // machine (event loops busy with other suites) from turning it into a timeout.
-            let configuration = ClassifyFixtures.configuration(server, fallback: ClassifyFixtures.fallbackModel,
-                                                               timeout: .seconds(10))
+            // Port 1 on loopback: nothing listens there and nothing else in the suite can bind it
+            // (a just-closed ephemeral port may be taken by another test's server at once).
+            var configuration = ClassifyFixtures.configuration(server, fallback: ClassifyFixtures.fallbackModel)
+            configuration.baseURL = "http://127.0.0.1:1/v1"
             let model = OpenAIClassifier(configuration: configuration, httpClient: client)
             let request = ClassifyFixtures.goalRequest(input: "ну, посмотрим")
             let error = await #expect(throws: ClassifierError.self) { try await model.classify(request) }
