@@ -404,6 +404,62 @@ public struct SessionState: Sendable, Hashable, Codable {
         try box.fields.encode(to: encoder)
     }
 
+    // MARK: - Rollback of a failed turn (the engine's undo log)
+
+    /// The fields a turn writes as a whole, restored from this copy when the turn is rolled back.
+    /// The collections a turn changes entry by entry (stack, timers, the per-step maps, emitted
+    /// keys) are reverted by the turn's undo log instead: holding them here would make every write
+    /// copy them. The session's identity (id, contact, tenant, version, language, entry,
+    /// attribution, start) is not written by a turn (a new session replaces the whole state), so
+    /// it is not copied either.
+    struct Scalars {
+        var status: Status
+        var outcome: String?
+        var haltReason: String?
+        var lastInboundAt: Int64?
+        var optedOut: Bool
+        var snoozedUntil: Int64?
+        var humanActive: Bool
+        var humanSince: Int64?
+        var waitToken: UInt64
+        var waitingSince: Int64?
+        var step: String?
+        var nudges: Int
+        var escalations: Int
+        var promptNode: String?
+        var lastOutbound: LastOutbound?
+        var messageSeq: Int
+        var turn: Int
+        var lastInboundText: String?
+    }
+
+    func scalars() -> Scalars {
+        let box = self.box
+        return Scalars(status: box.fields.status, outcome: box.fields.outcome, haltReason: box.fields.haltReason, lastInboundAt: box.fields.lastInboundAt, optedOut: box.fields.optedOut, snoozedUntil: box.fields.snoozedUntil, humanActive: box.fields.humanActive, humanSince: box.fields.humanSince, waitToken: box.fields.waitToken, waitingSince: box.fields.waitingSince, step: box.fields.step, nudges: box.fields.nudges, escalations: box.fields.escalations, promptNode: box.fields.promptNode, lastOutbound: box.fields.lastOutbound, messageSeq: box.fields.messageSeq, turn: box.fields.turn, lastInboundText: box.fields.lastInboundText)
+    }
+
+    mutating func restore(_ scalars: Scalars) {
+        unique()
+        box.fields.status = scalars.status
+        box.fields.outcome = scalars.outcome
+        box.fields.haltReason = scalars.haltReason
+        box.fields.lastInboundAt = scalars.lastInboundAt
+        box.fields.optedOut = scalars.optedOut
+        box.fields.snoozedUntil = scalars.snoozedUntil
+        box.fields.humanActive = scalars.humanActive
+        box.fields.humanSince = scalars.humanSince
+        box.fields.waitToken = scalars.waitToken
+        box.fields.waitingSince = scalars.waitingSince
+        box.fields.step = scalars.step
+        box.fields.nudges = scalars.nudges
+        box.fields.escalations = scalars.escalations
+        box.fields.promptNode = scalars.promptNode
+        box.fields.lastOutbound = scalars.lastOutbound
+        box.fields.messageSeq = scalars.messageSeq
+        box.fields.turn = scalars.turn
+        box.fields.lastInboundText = scalars.lastInboundText
+    }
+
     /// Retries at the current step.
     public var currentRetries: Int { step.flatMap { retries[$0] } ?? 0 }
 
