@@ -58,6 +58,8 @@ extension Turn {
             replaced = previous
             undo.removeAll()
         }
+        // A rollback drops the new session (or returns to `replaced`): its writes need no log.
+        logs = false
         startedSession = true
         state = newSession(message, previous: replaced)
         audit("session_started", "entry \(state.entry)" + (replaced.map { "; returning lead, previous session \($0.id)" } ?? ""))

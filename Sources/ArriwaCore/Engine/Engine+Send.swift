@@ -231,7 +231,7 @@ extension Turn {
             audit("emit_duplicate", "\(event) with key \(key) was already emitted; skipped")
             return false
         }
-        undo.append(.emitted(key))
+        log(.emitted(key))
         return true
     }
 }

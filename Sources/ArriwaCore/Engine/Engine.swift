@@ -23,7 +23,7 @@ public struct Engine: Sendable {
     public func handle(_ state: SessionState?, _ event: EngineEvent, now: Int64,
                        classification: Classification? = nil) -> TurnResult {
         var working = state
-        switch apply(&working, event, now: now, classification: classification) {
+        switch apply(&working, event, now: now, classification: classification, original: state) {
         case .completed(let effects): return .completed(state: working, effects: effects)
         case .needsClassification(let request): return .needsClassification(request)
         }
@@ -43,6 +43,13 @@ public struct Engine: Sendable {
     /// would have returned it.
     public func apply(_ state: inout SessionState?, _ event: EngineEvent, now: Int64,
                       classification: Classification? = nil) -> Outcome {
+        apply(&state, event, now: now, classification: classification, original: nil)
+    }
+
+    /// `original`: the caller's copy of `state` (from `handle`), which a rollback returns to
+    /// instead of keeping a snapshot and an undo log.
+    func apply(_ state: inout SessionState?, _ event: EngineEvent, now: Int64,
+               classification: Classification?, original: SessionState?) -> Outcome {
         if let current = state, current.flowVersion != program.version {
             let failure = EngineFailure(code: .versionMismatch,
                                         message: "session \(current.id) is on flow version \(current.flowVersion), this program is \(program.version)")
@@ -51,7 +58,7 @@ public struct Engine: Sendable {
         if state == nil {
             guard case .inbound = event else { return .completed(effects: []) }
         }
-        var turn = Turn(program: program, now: now, provided: classification, state: state.take())
+        var turn = Turn(program: program, now: now, provided: classification, state: state.take(), original: original)
         let result: Result<Turn.Step, EngineFailure> = switch event {
         case .inbound(let message): turn.inbound(message)
         case .status(let status): turn.status(status)
@@ -81,6 +88,10 @@ struct Turn {
     var resending = false
     /// The caller handed a state in (not a new lead's first message).
     let hadState: Bool
+    /// `handle`'s copy of the caller's state: a rollback returns to it (nothing is logged).
+    let original: SessionState?
+    /// Collection writes are logged (the caller handed its state over to `apply`).
+    var logs: Bool
     /// The non-collection fields of the caller's state, restored when the turn is rolled back.
     var snapshot: SessionState.Scalars?
     /// The collection writes of the turn, newest last, reverted in reverse by `rollback`.
@@ -95,14 +106,18 @@ struct Turn {
 
     /// `state`: the session's state, which the handlers change in place; a blank state when there
     /// is none yet.
-    init(program: Program, now: Int64, provided: Classification?, state: SessionState?) {
+    init(program: Program, now: Int64, provided: Classification?, state: SessionState?, original: SessionState?) {
         self.program = program
         self.now = now
         self.provided = provided
+        self.original = original
         hadState = state != nil
+        logs = state != nil && original == nil
         if let state {
-            snapshot = state.scalars()
-            undo.reserveCapacity(8)
+            if logs {
+                snapshot = state.scalars()
+                undo.reserveCapacity(8)
+            }
             self.state = state
         } else {
             self.state = SessionState(id: "", contact: Contact(subscriberID: "", phoneHash: ""), tenant: program.tenant.id,
@@ -162,6 +177,10 @@ struct Turn {
             }
             return
         }
+        if let original {
+            state = original
+            return
+        }
         guard let snapshot else {
             keepsState = false
             return
@@ -218,11 +237,17 @@ struct Turn {
 
     // MARK: - Collection writes (logged for rollback)
 
+    /// Keeps `op` for `rollback` when the turn logs (the write itself is already done).
+    @inline(__always)
+    mutating func log(_ op: Undo) {
+        if logs { undo.append(op) }
+    }
+
     mutating func setTopNode(_ node: String) {
         let depth = state.stack.count - 1
-        if depth < 64, nodeLogged & (1 << UInt64(depth)) == 0 {
+        if logs, depth < 64, nodeLogged & (1 << UInt64(depth)) == 0 {
             nodeLogged |= 1 << UInt64(depth)
-            undo.append(.frameNode(depth: depth, old: state.stack[depth].node))
+            log(.frameNode(depth: depth, old: state.stack[depth].node))
         }
         state.stack[depth].node = node
     }
@@ -230,37 +255,37 @@ struct Turn {
     mutating func setTopVar(_ name: String, _ value: Value) {
         let depth = state.stack.count - 1
         let old = state.stack[depth].vars.updateValue(value, forKey: name)
-        undo.append(.frameVar(depth: depth, name: name, old: old))
+        log(.frameVar(depth: depth, name: name, old: old))
     }
 
     mutating func pushFrame(_ frame: SessionState.Frame) {
         state.stack.append(frame)
-        undo.append(.pushed)
+        log(.pushed)
     }
 
     mutating func popFrame() {
-        undo.append(.popped(state.stack.removeLast()))
+        log(.popped(state.stack.removeLast()))
     }
 
     mutating func setRetries(_ step: String, _ count: Int) {
-        undo.append(.retries(step: step, old: state.retries.updateValue(count, forKey: step)))
+        log(.retries(step: step, old: state.retries.updateValue(count, forKey: step)))
     }
 
     mutating func recordAnswer(_ step: String, answer: String, raw: String, confidence: Double) {
-        undo.append(.answer(step: step, answer: state.answers.updateValue(answer, forKey: step),
+        log(.answer(step: step, answer: state.answers.updateValue(answer, forKey: step),
                             raw: state.answersRaw.updateValue(raw, forKey: step),
                             confidence: state.confidence.updateValue(confidence, forKey: step),
                             retries: state.retries.updateValue(0, forKey: step)))
     }
 
     mutating func removeTimer(_ id: String) {
-        if let old = state.timers.removeValue(forKey: id) { undo.append(.timer(id: id, old: old)) }
+        if let old = state.timers.removeValue(forKey: id) { log(.timer(id: id, old: old)) }
     }
 
     mutating func removeAllTimers() {
         var old: [String: TimerSpec] = [:]
         swap(&old, &state.timers)
-        undo.append(.timers(old))
+        log(.timers(old))
     }
 
     // MARK: - Small helpers shared by the handlers
@@ -270,7 +295,7 @@ struct Turn {
     }
 
     mutating func schedule(_ timer: TimerSpec) {
-        undo.append(.timer(id: timer.id, old: state.timers.updateValue(timer, forKey: timer.id)))
+        log(.timer(id: timer.id, old: state.timers.updateValue(timer, forKey: timer.id)))
         effects.append(.schedule(timer))
     }
 
