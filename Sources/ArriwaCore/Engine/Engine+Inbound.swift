@@ -80,6 +80,10 @@ extension Turn {
                                  referralRaw: message.referralRaw, startedAt: now)
         state.lastInboundAt = message.receivedAt
         state.lastInboundText = message.effectiveText
+        // A qualification records an answer per manifest step and emits about one key per step,
+        // plus its start and end.
+        let steps = program.manifest.steps.count
+        state.reserve(steps: steps, keys: steps + 2)
         let compiled = program.flows[program.entryFlow]
         state.stack = [SessionState.Frame(flow: compiled.name, node: compiled.nodes[compiled.start].id, vars: compiled.defaults)]
         return state

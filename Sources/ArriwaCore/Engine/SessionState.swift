@@ -26,12 +26,70 @@ public struct SessionState: Sendable, Hashable, Codable {
 
     /// The last message the bot sent, for nudges and delivery retries.
     public struct LastOutbound: Sendable, Hashable, Codable {
-        public var message: OutboundMessage
+        /// The message, boxed (read-only; setting `message` makes a new box): a state copy, or the
+        /// snapshot a turn keeps for its rollback, retains one reference instead of its dozen fields.
+        final class Storage: Sendable {
+            let message: OutboundMessage
+
+            init(_ message: OutboundMessage) {
+                self.message = message
+            }
+        }
+
+        private var storage: Storage
+        public var message: OutboundMessage {
+            get { storage.message }
+            set { storage = Storage(newValue) }
+        }
         public var state: DeliveryStatus.State?
         public var stateAt: Int64?
         public var sentAt: Int64
         /// Failed deliveries of this content (resends count up).
         public var failures: Int
+
+        init(message: OutboundMessage, state: DeliveryStatus.State?, stateAt: Int64?, sentAt: Int64, failures: Int) {
+            storage = Storage(message)
+            self.state = state
+            self.stateAt = stateAt
+            self.sentAt = sentAt
+            self.failures = failures
+        }
+
+        // Equality, hashing and the Codable form (keys, order) are those of the plain fields.
+        private enum CodingKeys: String, CodingKey {
+            case message, state, stateAt, sentAt, failures
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            storage = Storage(try container.decode(OutboundMessage.self, forKey: .message))
+            state = try container.decodeIfPresent(DeliveryStatus.State.self, forKey: .state)
+            stateAt = try container.decodeIfPresent(Int64.self, forKey: .stateAt)
+            sentAt = try container.decode(Int64.self, forKey: .sentAt)
+            failures = try container.decode(Int.self, forKey: .failures)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(message, forKey: .message)
+            try container.encodeIfPresent(state, forKey: .state)
+            try container.encodeIfPresent(stateAt, forKey: .stateAt)
+            try container.encode(sentAt, forKey: .sentAt)
+            try container.encode(failures, forKey: .failures)
+        }
+
+        public static func == (lhs: LastOutbound, rhs: LastOutbound) -> Bool {
+            lhs.state == rhs.state && lhs.stateAt == rhs.stateAt && lhs.sentAt == rhs.sentAt && lhs.failures == rhs.failures
+                && (lhs.storage === rhs.storage || lhs.message == rhs.message)
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(message)
+            hasher.combine(state)
+            hasher.combine(stateAt)
+            hasher.combine(sentAt)
+            hasher.combine(failures)
+        }
     }
 
     /// The stored fields. `SessionState` keeps them in one heap box shared copy-on-write, so
@@ -458,6 +516,18 @@ public struct SessionState: Sendable, Hashable, Codable {
         box.fields.messageSeq = scalars.messageSeq
         box.fields.turn = scalars.turn
         box.fields.lastInboundText = scalars.lastInboundText
+    }
+
+    /// Sizes the per-step maps for `steps` answers and the emitted keys for `keys`, so a new
+    /// session's maps do not regrow (and rehash) answer by answer. Storage only: equality,
+    /// hashing and the Codable form do not see capacity.
+    mutating func reserve(steps: Int, keys: Int) {
+        unique()
+        box.fields.answers.reserveCapacity(steps)
+        box.fields.answersRaw.reserveCapacity(steps)
+        box.fields.confidence.reserveCapacity(steps)
+        box.fields.retries.reserveCapacity(steps)
+        box.fields.emittedKeys.reserveCapacity(keys)
     }
 
     /// Retries at the current step.
