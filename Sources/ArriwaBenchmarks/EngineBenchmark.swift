@@ -15,7 +15,7 @@ import Darwin
 ///
 /// Two paths, measured in the same run:
 /// - `engine-only`: the pure interpreter. Sessions live in an array indexed by session number (the
-///   store); per message: take the state out, `Engine.handle` (the rules classifier answers a
+///   store); per message: take the state out, `Engine.apply` on it (the rules classifier answers a
 ///   `.needsClassification`, as LocalRuntime's offline default does), put the new state back, check
 ///   the effects and drop them. Inbound messages are built before the clock starts.
 /// - `LocalRuntime`: the same messages through `LocalRuntime` + `MemoryStore` (phone hashing,
@@ -234,23 +234,23 @@ enum EngineOnlyPath {
             for s in 0..<n {
                 let started = monotonicNanos()
                 let i = k * n + s
-                let state = states[s].take()
-                var result = engine.handle(state, inbound[i], now: now)
-                if case .needsClassification(let request) = result {
-                    // The rules-only answer, as LocalRuntime's offline default gives.
+                // Handed over to `apply`, which changes it in place (the store holds no other reference).
+                var state = states[s].take()
+                var outcome = engine.apply(&state, inbound[i], now: now)
+                if case .needsClassification(let request) = outcome {
+                    // The rules-only answer, as LocalRuntime's offline default gives (`state` is as before).
                     classifications += 1
-                    result = engine.handle(state, inbound[i], now: now,
+                    outcome = engine.apply(&state, inbound[i], now: now,
                                            classification: request.rules ?? RulesClassifier().classify(request))
                 }
-                if case .completed(let newState, let effects) = result {
-                    states[s] = newState ?? state
+                if case .completed(let effects) = outcome {
                     effectCount &+= effects.count
                     // Checked now, then dropped (as the runtime does once they are in its outbox).
                     checks[s].message(k, effects, who: "engine-only \(label), session \(s)")
                 } else {
-                    states[s] = state
                     incomplete += 1
                 }
+                states[s] = state
                 latencies[i] = monotonicNanos() - started
             }
             elapsed += monotonicNanos() - phaseStart

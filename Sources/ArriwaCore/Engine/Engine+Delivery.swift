@@ -1,8 +1,7 @@
 extension Turn {
     /// Delivery statuses drive nudges (SPEC §4): delivered-but-unread and read-without-reply timers,
     /// and resends of failed messages. Statuses may arrive out of order: a state never moves back.
-    mutating func status(_ status: DeliveryStatus, state existing: SessionState) -> Result<Step, EngineFailure> {
-        state = existing
+    mutating func status(_ status: DeliveryStatus) -> Result<Step, EngineFailure> {
         guard var last = state.lastOutbound, last.message.id == status.messageID else { return .success(.unchanged) }
         if status.state == .failed {
             return failed(status, last: last)
@@ -90,11 +89,10 @@ extension Turn {
 
     // MARK: - Timers
 
-    mutating func timer(_ timer: TimerSpec, state existing: SessionState) -> Result<Step, EngineFailure> {
-        state = existing
+    mutating func timer(_ timer: TimerSpec) -> Result<Step, EngineFailure> {
         // A timer the session no longer holds (cancelled, superseded, already fired) is stale.
         guard state.timers[timer.id] == timer else { return .success(.unchanged) }
-        state.timers[timer.id] = nil
+        removeTimer(timer.id)
         switch timer.kind {
         case .handoverReturn:
             guard state.humanActive || state.status == .halted else { return .success(.changed) }

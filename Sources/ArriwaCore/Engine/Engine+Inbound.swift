@@ -1,18 +1,16 @@
 extension Turn {
     /// An inbound message: starts a session, or applies code words, then resumes the flow.
-    mutating func inbound(_ message: InboundMessage, state existing: SessionState?) -> Result<Step, EngineFailure> {
+    mutating func inbound(_ message: InboundMessage) -> Result<Step, EngineFailure> {
         self.message = message
         let text = message.effectiveText
-        guard let existing, existing.status != .ended else {
+        guard hadState, state.status != .ended else {
             // A new lead, or a returning lead whose last session ended: a new session.
-            if let existing, existing.optedOut, CodeWords.match(text, in: program.tenant)?.kind != .start {
-                state = existing
+            if hadState, state.optedOut, CodeWords.match(text, in: program.tenant)?.kind != .start {
                 audit("inbound_while_opted_out", "message \(message.id) stored, nothing sent")
                 return .success(.changed)
             }
-            return startSession(message, previous: existing)
+            return startSession(message)
         }
-        state = existing
         state.lastInboundAt = max(state.lastInboundAt ?? 0, message.receivedAt)
         state.lastInboundText = text
         if let last = state.lastOutbound?.state, last == .failed {
@@ -52,24 +50,43 @@ extension Turn {
         return run(flow: flow, node: target)
     }
 
-    mutating func startSession(_ message: InboundMessage, previous: SessionState?) -> Result<Step, EngineFailure> {
+    /// Starts a new session in place of the caller's ended one (kept for a rollback), if any.
+    mutating func startSession(_ message: InboundMessage) -> Result<Step, EngineFailure> {
+        if hadState {
+            var previous = state
+            swap(&previous, &state)
+            replaced = previous
+            undo.removeAll()
+        }
+        // A rollback drops the new session (or returns to `replaced`): its writes need no log.
+        logs = false
+        startedSession = true
+        state = newSession(message, previous: replaced)
+        audit("session_started", "entry \(state.entry)" + (replaced.map { "; returning lead, previous session \($0.id)" } ?? ""))
+        let flow = program.entryFlow
+        return run(flow: flow, node: program.flows[flow].start)
+    }
+
+    /// A new lead's session as its first message creates it (before any node runs).
+    func newSession(_ message: InboundMessage, previous: SessionState?) -> SessionState {
         let entry = EntryPoint.detect(message)
         let contact = message.contact
         let language = contact.language.flatMap { lang in
             program.tenant.languages.first { $0 == lang || lang.hasPrefix($0 + "_") || lang.hasPrefix($0 + "-") }
         } ?? previous?.language ?? program.tenant.defaultLanguage
-        state = SessionState(id: entry.sessionID(subscriberID: contact.subscriberID, at: message.receivedAt, after: previous?.id),
-                             contact: contact, tenant: program.tenant.id, flowVersion: program.version,
-                             language: language, entry: entry.kind, attribution: entry.attribution,
-                             referralRaw: message.referralRaw, startedAt: now)
+        var state = SessionState(id: entry.sessionID(subscriberID: contact.subscriberID, at: message.receivedAt, after: previous?.id),
+                                 contact: contact, tenant: program.tenant.id, flowVersion: program.version,
+                                 language: language, entry: entry.kind, attribution: entry.attribution,
+                                 referralRaw: message.referralRaw, startedAt: now)
         state.lastInboundAt = message.receivedAt
         state.lastInboundText = message.effectiveText
-        audit("session_started", "entry \(entry.kind)" + (previous.map { "; returning lead, previous session \($0.id)" } ?? ""))
-        let flow = program.entryFlow
-        let compiled = program.flows[flow]
+        // A qualification records an answer per manifest step and emits about one key per step,
+        // plus its start and end.
+        let steps = program.manifest.steps.count
+        state.reserve(steps: steps, keys: steps + 2)
+        let compiled = program.flows[program.entryFlow]
         state.stack = [SessionState.Frame(flow: compiled.name, node: compiled.nodes[compiled.start].id, vars: compiled.defaults)]
-        created = state
-        return run(flow: flow, node: compiled.start)
+        return state
     }
 
     /// The flow and node the top frame is at.
@@ -151,8 +168,7 @@ extension Turn {
 
     // MARK: - Operator, external events
 
-    mutating func operatorAction(_ action: OperatorAction, state existing: SessionState) -> Result<Step, EngineFailure> {
-        state = existing
+    mutating func operatorAction(_ action: OperatorAction) -> Result<Step, EngineFailure> {
         switch action.kind {
         case .close:
             guard state.humanActive || state.status == .halted else { return .success(.unchanged) }
@@ -190,8 +206,7 @@ extension Turn {
         }
     }
 
-    mutating func external(_ event: ExternalEvent, state existing: SessionState) -> Result<Step, EngineFailure> {
-        state = existing
+    mutating func external(_ event: ExternalEvent) -> Result<Step, EngineFailure> {
         guard state.status == .waiting, let (flow, node) = topNode(), case .wait(let wait) = node.kind,
               wait.waitFor == .event, wait.event == nil || wait.event == event.name, let target = wait.onEvent else {
             audit("event_not_expected", "\(event.name) arrived; the session is not waiting for it")

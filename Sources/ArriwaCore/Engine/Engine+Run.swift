@@ -27,7 +27,7 @@ extension Turn {
                                     origin: node.origin)
             }
             guard !state.stack.isEmpty else { throw EngineFailure(code: .missingEdge, message: "no flow is running", origin: node.origin) }
-            state.stack[state.stack.count - 1].node = node.id
+            setTopNode(node.id)
             switch node.kind {
             case .start(let next):
                 n = try follow(next, "next", node)
@@ -41,7 +41,7 @@ extension Turn {
             case .set(let assignments, let next):
                 for assignment in assignments {
                     let value = try eval(assignment.value, node)
-                    state.stack[state.stack.count - 1].vars[assignment.name] = value
+                    setTopVar(assignment.name, value)
                 }
                 n = try follow(next, "next", node)
             case .send(let spec):
@@ -60,7 +60,7 @@ extension Turn {
                 try handoverNode(reason: reason, message: message, hasNext: next != nil, node)
                 return
             case .end(let outcome):
-                state.stack.removeLast()
+                popFrame()
                 guard let caller = state.stack.last else {
                     state.status = .ended
                     state.outcome = outcome
@@ -80,7 +80,7 @@ extension Turn {
                     throw EngineFailure(code: .stepBudgetExceeded, message: "calls nest deeper than 16 flows", origin: node.origin)
                 }
                 let flow = program.flows[callee]
-                state.stack.append(SessionState.Frame(flow: flow.name, node: flow.nodes[flow.start].id, vars: flow.defaults))
+                pushFrame(SessionState.Frame(flow: flow.name, node: flow.nodes[flow.start].id, vars: flow.defaults))
                 f = callee
                 n = flow.start
             }
@@ -161,10 +161,7 @@ extension Turn {
         classification = result
         let outcome = result.outcome(valid: program.tenant.validThreshold, noise: program.tenant.noiseThreshold)
         if outcome == .valid, let answer = result.answer {
-            state.answers[stepID] = answer
-            state.answersRaw[stepID] = input
-            state.confidence[stepID] = result.confidence
-            state.retries[stepID] = 0
+            recordAnswer(stepID, answer: answer, raw: input, confidence: result.confidence)
             state.escalations = 0
         }
         let target: Int? = switch outcome {
@@ -200,7 +197,7 @@ extension Turn {
         }.joined()
     }
 
-    func resolveStep(_ ref: StepRef, _ node: CompiledNode) throws(EngineFailure) -> String {
+    mutating func resolveStep(_ ref: StepRef, _ node: CompiledNode) throws(EngineFailure) -> String {
         switch ref {
         case .fixed(let id): return id
         case .dynamic(let template): return try render(template, node)
@@ -214,13 +211,18 @@ extension Turn {
 
     /// Runs `body` with a context whose resolver reads this turn in place (no copy of the state,
     /// program or message per expression); the context must not outlive `body`.
-    func withContext<R>(_ body: (EvaluationContext) throws(EvaluationError) -> R) throws(EvaluationError) -> R {
-        try withUnsafePointer(to: self) { (turn) throws(EvaluationError) -> R in
-            try body(EvaluationContext(resolver: TurnResolver(turn: turn), now: now))
+    ///
+    /// `mutating` only to reach the turn by its address: a non-mutating `withUnsafePointer(to: self)`
+    /// copied the whole turn (about a kilobyte, with a retain per field) for every expression.
+    /// Nothing writes through the pointer.
+    mutating func withContext<R>(_ body: (EvaluationContext) throws(EvaluationError) -> R) throws(EvaluationError) -> R {
+        let now = self.now
+        return try withUnsafeMutablePointer(to: &self) { (turn) throws(EvaluationError) -> R in
+            try body(EvaluationContext(resolver: TurnResolver(turn: UnsafePointer(turn)), now: now))
         }
     }
 
-    func eval(_ expr: Expr, _ node: CompiledNode) throws(EngineFailure) -> Value {
+    mutating func eval(_ expr: Expr, _ node: CompiledNode) throws(EngineFailure) -> Value {
         do {
             return try withContext { (context) throws(EvaluationError) in try Evaluator.evaluate(expr, in: context) }
         } catch {
@@ -228,7 +230,7 @@ extension Turn {
         }
     }
 
-    func evalBool(_ expr: Expr, _ node: CompiledNode) throws(EngineFailure) -> Bool {
+    mutating func evalBool(_ expr: Expr, _ node: CompiledNode) throws(EngineFailure) -> Bool {
         let value = try eval(expr, node)
         guard case .bool(let b) = value else {
             throw EngineFailure(code: .evaluation, message: "\(node.origin): `\(expr)` is \(value.typeName), not bool", origin: node.origin)
@@ -236,7 +238,7 @@ extension Turn {
         return b
     }
 
-    func render(_ template: Template, _ node: CompiledNode) throws(EngineFailure) -> String {
+    mutating func render(_ template: Template, _ node: CompiledNode) throws(EngineFailure) -> String {
         if template.parts.count == 1, case .literal(let text) = template.parts[0] { return text }
         if template.parts.isEmpty { return "" }
         do {
@@ -246,12 +248,12 @@ extension Turn {
         }
     }
 
-    func renderLocalized(_ text: LocalizedTemplate, _ node: CompiledNode) throws(EngineFailure) -> String {
+    mutating func renderLocalized(_ text: LocalizedTemplate, _ node: CompiledNode) throws(EngineFailure) -> String {
         guard let template = text.template(for: state.language) else { return "" }
         return try render(template, node)
     }
 
-    func renderText(_ text: LocalizedTemplate) -> Result<String, EngineFailure> {
+    mutating func renderText(_ text: LocalizedTemplate) -> Result<String, EngineFailure> {
         guard let template = text.template(for: state.language) else { return .success("") }
         if template.parts.count == 1, case .literal(let literal) = template.parts[0] { return .success(literal) }
         do {
@@ -261,7 +263,7 @@ extension Turn {
         }
     }
 
-    func renderTemplate(_ spec: TemplateSpec) -> Result<MessageContent.TemplateMessage, EngineFailure> {
+    mutating func renderTemplate(_ spec: TemplateSpec) -> Result<MessageContent.TemplateMessage, EngineFailure> {
         var params: [String] = []
         for param in spec.params {
             do {

@@ -46,7 +46,7 @@ extension Turn {
                                     message: "\(step.id) was re-prompted \(limit) times; escalating instead of asking again",
                                     origin: node.origin)
             }
-            state.retries[step.id] = count
+            setRetries(step.id, count)
         }
         let fallback: MessageContent.TemplateMessage? = try spec.template.map { t throws(EngineFailure) in
             switch renderTemplate(t) {
@@ -67,7 +67,7 @@ extension Turn {
         state.promptNode = node.origin
     }
 
-    private func freeForm(_ spec: SendSpec, step: CompiledStep?, _ node: CompiledNode) throws(EngineFailure) -> MessageContent {
+    private mutating func freeForm(_ spec: SendSpec, step: CompiledStep?, _ node: CompiledNode) throws(EngineFailure) -> MessageContent {
         let header = try spec.header.map { t throws(EngineFailure) in try renderLocalized(t, node) }
         let footer = try spec.footer.map { t throws(EngineFailure) in try renderLocalized(t, node) }
         var body = ""
@@ -227,9 +227,11 @@ extension Turn {
     /// emitted it.
     mutating func claimEmissionKey(_ key: String, event: String) -> Bool {
         guard state.emittedKeys.insert(key).inserted else {
+            // (not inserted: nothing to revert)
             audit("emit_duplicate", "\(event) with key \(key) was already emitted; skipped")
             return false
         }
+        log(.emitted(key))
         return true
     }
 }

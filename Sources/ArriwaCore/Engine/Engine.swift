@@ -17,30 +17,58 @@ public struct Engine: Sendable {
     }
 
     /// Applies one event. `classification` answers a previous `.needsClassification`.
+    ///
+    /// Copies the state on the turn's first write (the caller keeps its value); `apply(_:_:now:)`
+    /// changes a state the caller hands over in place.
     public func handle(_ state: SessionState?, _ event: EngineEvent, now: Int64,
                        classification: Classification? = nil) -> TurnResult {
-        if let state, state.flowVersion != program.version {
+        var working = state
+        switch apply(&working, event, now: now, classification: classification, original: state) {
+        case .completed(let effects): return .completed(state: working, effects: effects)
+        case .needsClassification(let request): return .needsClassification(request)
+        }
+    }
+
+    public enum Outcome: Sendable {
+        /// The turn finished: `state` now holds the new state (still nil: no session was created);
+        /// persist it and the effects in one commit.
+        case completed(effects: [Effect])
+        /// As `TurnResult.needsClassification`; `state` is unchanged (the turn was rolled back).
+        case needsClassification(ClassifyRequest)
+    }
+
+    /// Applies one event to `state` in place: the same turn as `handle`, without the copy of a
+    /// state nobody else holds. A turn that fails, changes nothing or suspends for a classifier
+    /// reverts its writes from an undo log (`Turn.rollback`), so `state` is exactly as `handle`
+    /// would have returned it.
+    public func apply(_ state: inout SessionState?, _ event: EngineEvent, now: Int64,
+                      classification: Classification? = nil) -> Outcome {
+        apply(&state, event, now: now, classification: classification, original: nil)
+    }
+
+    /// `original`: the caller's copy of `state` (from `handle`), which a rollback returns to
+    /// instead of keeping a snapshot and an undo log.
+    func apply(_ state: inout SessionState?, _ event: EngineEvent, now: Int64,
+               classification: Classification?, original: SessionState?) -> Outcome {
+        if let current = state, current.flowVersion != program.version {
             let failure = EngineFailure(code: .versionMismatch,
-                                        message: "session \(state.id) is on flow version \(state.flowVersion), this program is \(program.version)")
-            return .completed(state: state, effects: [.error(failure)])
+                                        message: "session \(current.id) is on flow version \(current.flowVersion), this program is \(program.version)")
+            return .completed(effects: [.error(failure)])
         }
-        var turn = Turn(program: program, now: now, provided: classification, state: state)
-        switch event {
-        case .inbound(let message):
-            return turn.finish(turn.inbound(message, state: state), original: state)
-        case .status(let status):
-            guard let state else { return .completed(state: nil, effects: []) }
-            return turn.finish(turn.status(status, state: state), original: state)
-        case .timer(let fired):
-            guard let state else { return .completed(state: nil, effects: []) }
-            return turn.finish(turn.timer(fired.timer, state: state), original: state)
-        case .external(let external):
-            guard let state else { return .completed(state: nil, effects: []) }
-            return turn.finish(turn.external(external, state: state), original: state)
-        case .operatorAction(let action):
-            guard let state else { return .completed(state: nil, effects: []) }
-            return turn.finish(turn.operatorAction(action, state: state), original: state)
+        if state == nil {
+            guard case .inbound = event else { return .completed(effects: []) }
         }
+        var turn = Turn(program: program, now: now, provided: classification, state: state.take(), original: original)
+        let result: Result<Turn.Step, EngineFailure> = switch event {
+        case .inbound(let message): turn.inbound(message)
+        case .status(let status): turn.status(status)
+        case .timer(let fired): turn.timer(fired.timer)
+        case .external(let external): turn.external(external)
+        case .operatorAction(let action): turn.operatorAction(action)
+        }
+        let outcome = turn.finish(result)
+        if turn.keepsState { state = turn.state }
+        return outcome
     }
 }
 
@@ -58,18 +86,44 @@ struct Turn {
     var suspended: ClassifyRequest?
     /// True while `start` repeats the current prompt (not counted as a re-prompt).
     var resending = false
-    /// A session created in this turn, as created (what a failed first turn keeps).
-    var created: SessionState?
+    /// The caller handed a state in (not a new lead's first message).
+    let hadState: Bool
+    /// `handle`'s copy of the caller's state: a rollback returns to it (nothing is logged).
+    let original: SessionState?
+    /// Collection writes are logged (the caller handed its state over to `apply`).
+    var logs: Bool
+    /// The non-collection fields of the caller's state, restored when the turn is rolled back.
+    var snapshot: SessionState.Scalars?
+    /// The collection writes of the turn, newest last, reverted in reverse by `rollback`.
+    var undo: [Undo] = []
+    /// Top frames (by depth) whose node the undo log already holds.
+    var nodeLogged: UInt64 = 0
+    /// A new session was started in this turn; `replaced` is the caller's (ended) state it replaced.
+    var startedSession = false
+    var replaced: SessionState?
+    /// False when the caller had no state and the turn created none.
+    var keepsState = true
 
-    /// `state`: the session's state, which the handlers start from (each sets `state` itself); a
-    /// blank state when there is none yet.
-    init(program: Program, now: Int64, provided: Classification?, state: SessionState?) {
+    /// `state`: the session's state, which the handlers change in place; a blank state when there
+    /// is none yet.
+    init(program: Program, now: Int64, provided: Classification?, state: SessionState?, original: SessionState?) {
         self.program = program
         self.now = now
         self.provided = provided
-        self.state = state ?? SessionState(id: "", contact: Contact(subscriberID: "", phoneHash: ""), tenant: program.tenant.id,
-                                           flowVersion: program.version, language: program.tenant.defaultLanguage, entry: "organic",
-                                           attribution: [:], referralRaw: nil, startedAt: now)
+        self.original = original
+        hadState = state != nil
+        logs = state != nil && original == nil
+        if let state {
+            if logs {
+                snapshot = state.scalars()
+                undo.reserveCapacity(8)
+            }
+            self.state = state
+        } else {
+            self.state = SessionState(id: "", contact: Contact(subscriberID: "", phoneHash: ""), tenant: program.tenant.id,
+                                      flowVersion: program.version, language: program.tenant.defaultLanguage, entry: "organic",
+                                      attribution: [:], referralRaw: nil, startedAt: now)
+        }
         effects.reserveCapacity(8)
     }
 
@@ -78,29 +132,93 @@ struct Turn {
         case unchanged
     }
 
+    /// One collection write of the turn, with what it overwrote.
+    enum Undo {
+        case frameNode(depth: Int, old: String)
+        case frameVar(depth: Int, name: String, old: Value?)
+        case pushed
+        case popped(SessionState.Frame)
+        case timer(id: String, old: TimerSpec?)
+        case timers([String: TimerSpec])
+        case retries(step: String, old: Int?)
+        case answer(step: String, answer: String?, raw: String?, confidence: Double?, retries: Int?)
+        case emitted(String)
+    }
+
     /// Turns a step's outcome (or failure) into the result: a failed turn keeps none of its effects,
     /// halts the session and hands it to a human.
-    mutating func finish(_ result: Result<Step, EngineFailure>, original: SessionState?) -> Engine.TurnResult {
-        if let request = suspended { return .needsClassification(request) }
+    mutating func finish(_ result: Result<Step, EngineFailure>) -> Engine.Outcome {
+        if let request = suspended {
+            rollback()
+            return .needsClassification(request)
+        }
         switch result {
         case .success(.unchanged):
-            return .completed(state: original, effects: effects)
+            rollback()
+            return .completed(effects: effects)
         case .success(.changed):
             state.turn += 1
-            return .completed(state: state, effects: effects)
+            return .completed(effects: effects)
         case .failure(let failure):
-            return .completed(state: halted(failure, original: original), effects: effects)
+            halted(failure)
+            return .completed(effects: effects)
         }
     }
 
-    mutating func halted(_ failure: EngineFailure, original: SessionState?) -> SessionState {
-        var base = original ?? created ?? state
-        if let message, original != nil {
-            base.lastInboundAt = max(base.lastInboundAt ?? 0, message.receivedAt)
-            base.lastInboundText = message.effectiveText
+    /// Puts `state` back to the caller's (or, for a new lead, drops it).
+    mutating func rollback() {
+        if startedSession {
+            startedSession = false
+            if let replaced {
+                state = replaced
+                self.replaced = nil
+            } else {
+                keepsState = false
+            }
+            return
+        }
+        if let original {
+            state = original
+            return
+        }
+        guard let snapshot else {
+            keepsState = false
+            return
+        }
+        while let op = undo.popLast() {
+            switch op {
+            case .frameNode(let depth, let old): state.stack[depth].node = old
+            case .frameVar(let depth, let name, let old): state.stack[depth].vars[name] = old
+            case .pushed: state.stack.removeLast()
+            case .popped(let frame): state.stack.append(frame)
+            case .timer(let id, let old): state.timers[id] = old
+            case .timers(let old): state.timers = old
+            case .retries(let step, let old): state.retries[step] = old
+            case .answer(let step, let answer, let raw, let confidence, let retries):
+                state.answers[step] = answer
+                state.answersRaw[step] = raw
+                state.confidence[step] = confidence
+                state.retries[step] = retries
+            case .emitted(let key): state.emittedKeys.remove(key)
+            }
+        }
+        nodeLogged = 0
+        state.restore(snapshot)
+    }
+
+    mutating func halted(_ failure: EngineFailure) {
+        if startedSession, replaced == nil, let message {
+            // A new lead's failed first turn keeps the session as created.
+            state = newSession(message, previous: nil)
+        } else {
+            rollback()
+            keepsState = true
+            if let message, hadState {
+                state.lastInboundAt = max(state.lastInboundAt ?? 0, message.receivedAt)
+                state.lastInboundText = message.effectiveText
+            }
         }
         effects = []
-        state = base
         state.status = .halted
         state.haltReason = failure.message
         state.turn += 1
@@ -115,7 +233,59 @@ struct Turn {
             schedule(TimerSpec(sessionID: state.id, kind: .handoverReturn, token: state.waitToken,
                                dueAt: now + program.tenant.autoReturnMS))
         }
-        return state
+    }
+
+    // MARK: - Collection writes (logged for rollback)
+
+    /// Keeps `op` for `rollback` when the turn logs (the write itself is already done).
+    @inline(__always)
+    mutating func log(_ op: Undo) {
+        if logs { undo.append(op) }
+    }
+
+    mutating func setTopNode(_ node: String) {
+        let depth = state.stack.count - 1
+        if logs, depth < 64, nodeLogged & (1 << UInt64(depth)) == 0 {
+            nodeLogged |= 1 << UInt64(depth)
+            log(.frameNode(depth: depth, old: state.stack[depth].node))
+        }
+        state.stack[depth].node = node
+    }
+
+    mutating func setTopVar(_ name: String, _ value: Value) {
+        let depth = state.stack.count - 1
+        let old = state.stack[depth].vars.updateValue(value, forKey: name)
+        log(.frameVar(depth: depth, name: name, old: old))
+    }
+
+    mutating func pushFrame(_ frame: SessionState.Frame) {
+        state.stack.append(frame)
+        log(.pushed)
+    }
+
+    mutating func popFrame() {
+        log(.popped(state.stack.removeLast()))
+    }
+
+    mutating func setRetries(_ step: String, _ count: Int) {
+        log(.retries(step: step, old: state.retries.updateValue(count, forKey: step)))
+    }
+
+    mutating func recordAnswer(_ step: String, answer: String, raw: String, confidence: Double) {
+        log(.answer(step: step, answer: state.answers.updateValue(answer, forKey: step),
+                            raw: state.answersRaw.updateValue(raw, forKey: step),
+                            confidence: state.confidence.updateValue(confidence, forKey: step),
+                            retries: state.retries.updateValue(0, forKey: step)))
+    }
+
+    mutating func removeTimer(_ id: String) {
+        if let old = state.timers.removeValue(forKey: id) { log(.timer(id: id, old: old)) }
+    }
+
+    mutating func removeAllTimers() {
+        var old: [String: TimerSpec] = [:]
+        swap(&old, &state.timers)
+        log(.timers(old))
     }
 
     // MARK: - Small helpers shared by the handlers
@@ -125,7 +295,7 @@ struct Turn {
     }
 
     mutating func schedule(_ timer: TimerSpec) {
-        state.timers[timer.id] = timer
+        log(.timer(id: timer.id, old: state.timers.updateValue(timer, forKey: timer.id)))
         effects.append(.schedule(timer))
     }
 
@@ -136,7 +306,7 @@ struct Turn {
         if state.timers.count == 1, let (id, timer) = state.timers.first {
             // One pending timer (the usual case): no list of matches to build and sort.
             if predicate(timer) {
-                state.timers = [:]
+                removeAllTimers()
                 effects.append(.cancel(timerID: id))
             }
             return
@@ -147,9 +317,9 @@ struct Turn {
         if ids.count > 1 { ids.sort() }
         if ids.count == state.timers.count {
             // All of them (usually the one wait timeout): no copy of the table to remove them from.
-            state.timers = [:]
+            removeAllTimers()
         } else {
-            for id in ids { state.timers[id] = nil }
+            for id in ids { removeTimer(id) }
         }
         for id in ids { effects.append(.cancel(timerID: id)) }
     }

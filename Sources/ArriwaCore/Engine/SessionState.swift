@@ -26,12 +26,70 @@ public struct SessionState: Sendable, Hashable, Codable {
 
     /// The last message the bot sent, for nudges and delivery retries.
     public struct LastOutbound: Sendable, Hashable, Codable {
-        public var message: OutboundMessage
+        /// The message, boxed (read-only; setting `message` makes a new box): a state copy, or the
+        /// snapshot a turn keeps for its rollback, retains one reference instead of its dozen fields.
+        final class Storage: Sendable {
+            let message: OutboundMessage
+
+            init(_ message: OutboundMessage) {
+                self.message = message
+            }
+        }
+
+        private var storage: Storage
+        public var message: OutboundMessage {
+            get { storage.message }
+            set { storage = Storage(newValue) }
+        }
         public var state: DeliveryStatus.State?
         public var stateAt: Int64?
         public var sentAt: Int64
         /// Failed deliveries of this content (resends count up).
         public var failures: Int
+
+        init(message: OutboundMessage, state: DeliveryStatus.State?, stateAt: Int64?, sentAt: Int64, failures: Int) {
+            storage = Storage(message)
+            self.state = state
+            self.stateAt = stateAt
+            self.sentAt = sentAt
+            self.failures = failures
+        }
+
+        // Equality, hashing and the Codable form (keys, order) are those of the plain fields.
+        private enum CodingKeys: String, CodingKey {
+            case message, state, stateAt, sentAt, failures
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            storage = Storage(try container.decode(OutboundMessage.self, forKey: .message))
+            state = try container.decodeIfPresent(DeliveryStatus.State.self, forKey: .state)
+            stateAt = try container.decodeIfPresent(Int64.self, forKey: .stateAt)
+            sentAt = try container.decode(Int64.self, forKey: .sentAt)
+            failures = try container.decode(Int.self, forKey: .failures)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(message, forKey: .message)
+            try container.encodeIfPresent(state, forKey: .state)
+            try container.encodeIfPresent(stateAt, forKey: .stateAt)
+            try container.encode(sentAt, forKey: .sentAt)
+            try container.encode(failures, forKey: .failures)
+        }
+
+        public static func == (lhs: LastOutbound, rhs: LastOutbound) -> Bool {
+            lhs.state == rhs.state && lhs.stateAt == rhs.stateAt && lhs.sentAt == rhs.sentAt && lhs.failures == rhs.failures
+                && (lhs.storage === rhs.storage || lhs.message == rhs.message)
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(message)
+            hasher.combine(state)
+            hasher.combine(stateAt)
+            hasher.combine(sentAt)
+            hasher.combine(failures)
+        }
     }
 
     /// The stored fields. `SessionState` keeps them in one heap box shared copy-on-write, so
@@ -402,6 +460,74 @@ public struct SessionState: Sendable, Hashable, Codable {
 
     public func encode(to encoder: any Encoder) throws {
         try box.fields.encode(to: encoder)
+    }
+
+    // MARK: - Rollback of a failed turn (the engine's undo log)
+
+    /// The fields a turn writes as a whole, restored from this copy when the turn is rolled back.
+    /// The collections a turn changes entry by entry (stack, timers, the per-step maps, emitted
+    /// keys) are reverted by the turn's undo log instead: holding them here would make every write
+    /// copy them. The session's identity (id, contact, tenant, version, language, entry,
+    /// attribution, start) is not written by a turn (a new session replaces the whole state), so
+    /// it is not copied either.
+    struct Scalars {
+        var status: Status
+        var outcome: String?
+        var haltReason: String?
+        var lastInboundAt: Int64?
+        var optedOut: Bool
+        var snoozedUntil: Int64?
+        var humanActive: Bool
+        var humanSince: Int64?
+        var waitToken: UInt64
+        var waitingSince: Int64?
+        var step: String?
+        var nudges: Int
+        var escalations: Int
+        var promptNode: String?
+        var lastOutbound: LastOutbound?
+        var messageSeq: Int
+        var turn: Int
+        var lastInboundText: String?
+    }
+
+    func scalars() -> Scalars {
+        let box = self.box
+        return Scalars(status: box.fields.status, outcome: box.fields.outcome, haltReason: box.fields.haltReason, lastInboundAt: box.fields.lastInboundAt, optedOut: box.fields.optedOut, snoozedUntil: box.fields.snoozedUntil, humanActive: box.fields.humanActive, humanSince: box.fields.humanSince, waitToken: box.fields.waitToken, waitingSince: box.fields.waitingSince, step: box.fields.step, nudges: box.fields.nudges, escalations: box.fields.escalations, promptNode: box.fields.promptNode, lastOutbound: box.fields.lastOutbound, messageSeq: box.fields.messageSeq, turn: box.fields.turn, lastInboundText: box.fields.lastInboundText)
+    }
+
+    mutating func restore(_ scalars: Scalars) {
+        unique()
+        box.fields.status = scalars.status
+        box.fields.outcome = scalars.outcome
+        box.fields.haltReason = scalars.haltReason
+        box.fields.lastInboundAt = scalars.lastInboundAt
+        box.fields.optedOut = scalars.optedOut
+        box.fields.snoozedUntil = scalars.snoozedUntil
+        box.fields.humanActive = scalars.humanActive
+        box.fields.humanSince = scalars.humanSince
+        box.fields.waitToken = scalars.waitToken
+        box.fields.waitingSince = scalars.waitingSince
+        box.fields.step = scalars.step
+        box.fields.nudges = scalars.nudges
+        box.fields.escalations = scalars.escalations
+        box.fields.promptNode = scalars.promptNode
+        box.fields.lastOutbound = scalars.lastOutbound
+        box.fields.messageSeq = scalars.messageSeq
+        box.fields.turn = scalars.turn
+        box.fields.lastInboundText = scalars.lastInboundText
+    }
+
+    /// Sizes the per-step maps for `steps` answers and the emitted keys for `keys`, so a new
+    /// session's maps do not regrow (and rehash) answer by answer. Storage only: equality,
+    /// hashing and the Codable form do not see capacity.
+    mutating func reserve(steps: Int, keys: Int) {
+        unique()
+        box.fields.answers.reserveCapacity(steps)
+        box.fields.answersRaw.reserveCapacity(steps)
+        box.fields.confidence.reserveCapacity(steps)
+        box.fields.retries.reserveCapacity(steps)
+        box.fields.emittedKeys.reserveCapacity(keys)
     }
 
     /// Retries at the current step.

@@ -387,6 +387,27 @@ struct PropertyWorld {
         }
     }
 
+    /// `Engine.apply` on a state nobody else holds (decoded afresh, so its writes happen in place
+    /// and a failed, unchanged or suspended turn must be reverted by the undo log) gives what
+    /// `handle` gave; a suspended turn leaves the state as it was.
+    func inPlaceMismatch(_ event: EngineEvent, before: SessionState?, after: SessionState?, effects: [Effect]) -> String? {
+        func fresh(_ state: SessionState?) -> SessionState? {
+            guard let state, let data = try? JSONEncoder().encode(state) else { return nil }
+            return try? JSONDecoder().decode(SessionState.self, from: data)
+        }
+        var state = fresh(before)
+        if (state == nil) != (before == nil) { return "the state does not round-trip through JSON" }
+        var outcome = engine.apply(&state, event, now: now)
+        if case .needsClassification(let request) = outcome {
+            if state != before { return "a suspended turn changed the state" }
+            outcome = engine.apply(&state, event, now: now, classification: request.rules ?? RulesClassifier().classify(request))
+        }
+        guard case .completed(let inPlaceEffects) = outcome else { return "the turn did not complete" }
+        if state != after { return "the state differs from handle's" }
+        if inPlaceEffects != effects { return "the effects differ from handle's" }
+        return nil
+    }
+
     mutating func turn(_ event: EngineEvent, before: SessionState?, described: String) {
         turnsInEvent += 1
         let entry = "#\(eventIndex) t+\((now - Harness.t0) / Harness.minute) min: \(described)"
@@ -407,6 +428,9 @@ struct PropertyWorld {
         }
         guard case .completed(let after, let effects) = result else {
             return fail(1, "the turn did not complete with the rules' classification fed back")
+        }
+        if checkPurity, let message = inPlaceMismatch(event, before: before, after: after, effects: effects) {
+            return fail(0, "in place: \(message)")
         }
         stats.add("turns")
         if recordTrace { trace.append(TracedTurn(state: after, effects: effects)) }
