@@ -4,6 +4,7 @@ import ArriwaRuntime
 import ArriwaStore
 import Foundation
 import Logging
+import ServiceLifecycle
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,7 +59,7 @@ struct DurableFunnelBenchmark: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .error
+            handler.logLevel = ProcessInfo.processInfo.environment["ARRIWA_BENCH_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .error
             return handler
         }
         let url: StoreURL
@@ -186,12 +187,8 @@ struct FunnelRun {
                                                      }),
                                 signal: signal, logger: logger)
         let dispatcher = OutboxDispatcher(store: store, destinations: Destinations(), logger: logger)
-        let services = Task {
-            await withDiscardingTaskGroup { group in
-                group.addTask { try? await worker.run() }
-                group.addTask { try? await dispatcher.run() }
-            }
-        }
+        let group = ServiceGroup(configuration: .init(services: [worker, dispatcher], gracefulShutdownSignals: [], logger: logger))
+        let services = Task { try await group.run() }
 
         let counter = SessionCounter(total: sessions)
         let start = monotonicNanos()
@@ -224,8 +221,8 @@ struct FunnelRun {
             return all
         }
         let seconds = Double(monotonicNanos() - start) / 1e9
-        services.cancel()
-        _ = await services.value
+        await group.triggerGracefulShutdown()
+        _ = try? await services.value
 
         // Every session must have ended qualified with Q1..Q4 and COMPLETE emitted once each.
         var problems: [String] = []

@@ -4,6 +4,7 @@ import ArriwaRuntime
 import ArriwaStore
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// timers-10k (../shared/bench/WORKLOAD.md): N sessions each waiting with a nudge timer, all due
 /// at the same instant t0; firing one is a durable turn (the nudge is counted, a send enqueued).
@@ -36,7 +37,7 @@ struct TimersBenchmark: AsyncParsableCommand {
     func run() async throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .error
+            handler.logLevel = ProcessInfo.processInfo.environment["ARRIWA_BENCH_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .error
             return handler
         }
         let url: StoreURL
@@ -70,12 +71,8 @@ struct TimersBenchmark: AsyncParsableCommand {
         let scheduler = TimerScheduler(store: store, configuration: .init(batch: batch), clock: clock, workers: signal, logger: logger)
         // Before the workers start, so the setup lane is not theirs to take.
         if pending > 0 { try await addPendingTimers(store: store, tenant: record.tenant, count: pending, from: start) }
-        let services = Task {
-            await withDiscardingTaskGroup { group in
-                group.addTask { try? await worker.run() }
-                group.addTask { try? await scheduler.run() }
-            }
-        }
+        let group = ServiceGroup(configuration: .init(services: [worker, scheduler], gracefulShutdownSignals: [], logger: logger))
+        let services = Task { try await group.run() }
 
         // Setup: N leads at Q1, each with a delivered status → a nudge due at t0.
         let setupStart = monotonicNanos()
@@ -117,8 +114,8 @@ struct TimersBenchmark: AsyncParsableCommand {
         let t0 = monotonicNanos()
         await fired.waitFor(due)
         let lags = await fired.times.map { Double($0 &- t0) / 1e6 }.sorted()
-        services.cancel()
-        _ = await services.value
+        await group.triggerGracefulShutdown()
+        _ = try? await services.value
 
         let nudged = await fired.nudgedSessions
         try? await store.shutdown()

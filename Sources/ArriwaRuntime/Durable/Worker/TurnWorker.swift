@@ -52,6 +52,7 @@ public final class TurnWorker: Service, Sendable {
             self.classificationTimeout = min(classificationTimeout, .milliseconds(self.leaseMillis * 2 / 3))
             self.classify = classify
             self.newSubscriberID = newSubscriberID
+            self.onCommit = onCommit
         }
     }
 
