@@ -39,6 +39,8 @@ struct DurableFunnelBenchmark: AsyncParsableCommand {
     @Option(help: "Sessions per concurrency level (5 messages each).") var sessions = 2_000
     @Option(help: "Comma-separated concurrency levels (sessions in flight).") var concurrency = "16,64,256"
     @Option(help: "Turn-worker loops in this process.") var workers = 16
+    @Option(help: "Lanes one worker loop leases per claim (amortises the claim transaction).") var lanesPerClaim = 4
+    @Flag(inversion: .prefixedNo, help: "Run the outbox dispatcher during the run (it shares the database).") var dispatch = true
     @Option(help: "Tenant directory to deploy.") var tenant = "flows/demo-clinic"
     @Flag(help: "Also run pgbench with the same SQL per message (postgres only; pgbench on PATH).") var pgbench = false
     @Option(help: "Seconds per pgbench run.") var pgbenchSeconds = 10
@@ -73,7 +75,9 @@ struct DurableFunnelBenchmark: AsyncParsableCommand {
         var results: [FunnelRound] = []
         var problems: [String] = []
         for c in try levels() {
-            let (round, roundProblems) = try await FunnelRun(url: url, sessions: sessions, concurrency: c, workers: workers, tenant: tenant).run()
+            let run = FunnelRun(url: url, sessions: sessions, concurrency: c, workers: workers, lanesPerClaim: lanesPerClaim, dispatch: dispatch,
+                                tenant: tenant)
+            let (round, roundProblems) = try await run.run()
             results.append(round)
             problems += roundProblems
             if !json { round.printLine() }
@@ -107,6 +111,7 @@ struct DurableFunnelBenchmark: AsyncParsableCommand {
 
 struct FunnelRound: Codable {
     var store: String
+    var dispatcher: Bool
     var concurrency: Int
     var sessions: Int
     var messages: Int
@@ -117,8 +122,8 @@ struct FunnelRound: Codable {
     var peakRSSMB: Double
 
     func printLine() {
-        print(String(format: "funnel-5 %@ C=%d: %d messages in %.2f s = %.0f msgs/s; ingest→commit p50 %.2f ms, p99 %.2f ms; peak RSS %.0f MB",
-                     store, concurrency, messages, seconds, messagesPerSecond, p50MS, p99MS, peakRSSMB))
+        print(String(format: "funnel-5 %@%@ C=%d: %d messages in %.2f s = %.0f msgs/s; ingest→commit p50 %.2f ms, p99 %.2f ms; peak RSS %.0f MB",
+                     store, dispatcher ? "" : " (no dispatcher)", concurrency, messages, seconds, messagesPerSecond, p50MS, p99MS, peakRSSMB))
     }
 }
 
@@ -166,6 +171,8 @@ struct FunnelRun {
     var sessions: Int
     var concurrency: Int
     var workers: Int
+    var lanesPerClaim: Int
+    var dispatch: Bool
     var tenant: String
 
     func run() async throws -> (FunnelRound, [String]) {
@@ -181,13 +188,13 @@ struct FunnelRun {
         let waiters = CommitWaiters()
         let signal = WakeSignal()
         let worker = TurnWorker(store: store, deployments: deployments,
-                                configuration: .init(owner: "bench-\(runID)", concurrency: workers, idlePoll: .milliseconds(20),
+                                configuration: .init(owner: "bench-\(runID)", concurrency: workers, lanesPerClaim: lanesPerClaim, idlePoll: .milliseconds(20),
                                                      onCommit: { entry, state, _ in
                                                          await waiters.committed(entry.item.dedupeKey, state: state, at: monotonicNanos())
                                                      }),
                                 signal: signal, logger: logger)
         let dispatcher = OutboxDispatcher(store: store, destinations: Destinations(), logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [worker, dispatcher], gracefulShutdownSignals: [], logger: logger))
+        let group = ServiceGroup(configuration: .init(services: dispatch ? [worker, dispatcher] : [worker], gracefulShutdownSignals: [], logger: logger))
         let services = Task { try await group.run() }
 
         let counter = SessionCounter(total: sessions)
@@ -248,7 +255,7 @@ struct FunnelRun {
         let messages = sessions * Funnel5.steps.count
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        return (FunnelRound(store: url.redactedDescription, concurrency: concurrency, sessions: sessions, messages: messages, seconds: seconds,
+        return (FunnelRound(store: url.redactedDescription, dispatcher: dispatch, concurrency: concurrency, sessions: sessions, messages: messages, seconds: seconds,
                             messagesPerSecond: Double(messages) / seconds, p50MS: percentile(0.50), p99MS: percentile(0.99),
                             peakRSSMB: Double(usage.ru_maxrss) / 1024), problems)
     }

@@ -27,7 +27,11 @@ enum Pgbench {
             CREATE TABLE IF NOT EXISTS pgb_sessions (LIKE sessions INCLUDING ALL);
             CREATE TABLE IF NOT EXISTS pgb_outbox (LIKE outbox INCLUDING ALL);
             CREATE TABLE IF NOT EXISTS pgb_timers (LIKE timers INCLUDING ALL);
-            TRUNCATE pgb_inbox, pgb_sessions, pgb_outbox, pgb_timers;
+            CREATE TABLE IF NOT EXISTS pgb_payloads (name TEXT PRIMARY KEY, doc JSONB NOT NULL);
+            TRUNCATE pgb_inbox, pgb_sessions, pgb_outbox, pgb_timers, pgb_payloads;
+            INSERT INTO pgb_payloads VALUES ('state', \(literal(payloads.state))::jsonb), ('event', \(literal(payloads.event))::jsonb),
+              ('send', \(literal(payloads.send))::jsonb), ('emit', \(literal(payloads.emit))::jsonb),
+              ('timer', \(literal(payloads.timer))::jsonb), ('timer_event', \(literal(payloads.timerEvent))::jsonb);
             INSERT INTO pgb_sessions (tenant, id, lane, subscriber_id, flow_version, status, turn, wait_token, last_inbound_at, opted_out,
                                       snoozed_until, human_active, attribution, referral_raw, state, created_at, updated_at)
               SELECT 'pgb', 'sess-' || g, 'lane-' || g, 'sub-' || g, 'v1', 'waiting', 1, 1, 0, false, NULL, false, '{}'::jsonb, NULL,
@@ -37,7 +41,7 @@ enum Pgbench {
               SELECT 'pgb', 'timer-' || g, 'lane-' || g, 'sess-' || g, 900000, \(literal(payloads.timer))::jsonb, 'timer-' || g,
                      \(literal(payloads.timerEvent))::jsonb
               FROM generate_series(1, \(sessions)) AS g;
-            VACUUM ANALYZE pgb_inbox, pgb_sessions, pgb_outbox, pgb_timers;
+            VACUUM ANALYZE pgb_inbox, pgb_sessions, pgb_outbox, pgb_timers, pgb_payloads;
             """
         try setup.write(to: dir.appendingPathComponent("setup.sql"), atomically: true, encoding: .utf8)
         try runTool("psql", ["-q", "-v", "ON_ERROR_STOP=1", "-f", dir.appendingPathComponent("setup.sql").path, url])
@@ -46,12 +50,12 @@ enum Pgbench {
         let script = """
             \\set s random(1, \(sessions))
             BEGIN;
-            INSERT INTO pgb_inbox (tenant, lane, dedupe_key, kind, event, received_at, status) VALUES ('pgb', 'lane-' || :s, 'wamid.' || :client_id || '.' || txid_current(), 'message', \(literal(payloads.event))::jsonb, 0, 'done');
+            INSERT INTO pgb_inbox (tenant, lane, dedupe_key, kind, event, received_at, status) VALUES ('pgb', 'lane-' || :s, 'wamid.' || :client_id || '.' || txid_current(), 'message', (SELECT doc FROM pgb_payloads WHERE name = 'event'), 0, 'done');
             SELECT state FROM pgb_sessions WHERE tenant = 'pgb' AND id = 'sess-' || :s FOR UPDATE;
-            UPDATE pgb_sessions SET state = \(literal(payloads.state))::jsonb, turn = turn + 1, status = 'waiting', updated_at = 1 WHERE tenant = 'pgb' AND id = 'sess-' || :s;
-            INSERT INTO pgb_outbox (tenant, key, destination, session_id, lane, effect, available_at, status, attempts, next_attempt_at, created_at) VALUES ('pgb', 'send.' || txid_current(), 'channel', 'sess-' || :s, 'lane-' || :s, \(literal(payloads.send))::jsonb, 0, 'pending', 0, 0, 0), ('pgb', 'emit.' || txid_current(), 'capi', 'sess-' || :s, 'lane-' || :s, \(literal(payloads.emit))::jsonb, 0, 'pending', 0, 0, 0);
+            UPDATE pgb_sessions SET state = (SELECT doc FROM pgb_payloads WHERE name = 'state'), turn = turn + 1, status = 'waiting', updated_at = 1 WHERE tenant = 'pgb' AND id = 'sess-' || :s;
+            INSERT INTO pgb_outbox (tenant, key, destination, session_id, lane, effect, available_at, status, attempts, next_attempt_at, created_at) VALUES ('pgb', 'send.' || txid_current(), 'channel', 'sess-' || :s, 'lane-' || :s, (SELECT doc FROM pgb_payloads WHERE name = 'send'), 0, 'pending', 0, 0, 0), ('pgb', 'emit.' || txid_current(), 'capi', 'sess-' || :s, 'lane-' || :s, (SELECT doc FROM pgb_payloads WHERE name = 'emit'), 0, 'pending', 0, 0, 0);
             DELETE FROM pgb_timers WHERE tenant = 'pgb' AND id = 'timer-' || :s;
-            INSERT INTO pgb_timers (tenant, id, lane, session_id, due_at, spec, dedupe_key, event) VALUES ('pgb', 'timer-' || :s, 'lane-' || :s, 'sess-' || :s, 900000, \(literal(payloads.timer))::jsonb, 'timer-' || :s || '@' || txid_current(), \(literal(payloads.timerEvent))::jsonb);
+            INSERT INTO pgb_timers (tenant, id, lane, session_id, due_at, spec, dedupe_key, event) VALUES ('pgb', 'timer-' || :s, 'lane-' || :s, 'sess-' || :s, 900000, (SELECT doc FROM pgb_payloads WHERE name = 'timer'), 'timer-' || :s || '@' || txid_current(), (SELECT doc FROM pgb_payloads WHERE name = 'timer_event'));
             END;
 
             """
@@ -59,7 +63,7 @@ enum Pgbench {
         try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
         let output = try runTool("pgbench", ["-n", "-M", "prepared", "-c", "\(clients)", "-j", "\(min(clients, 2))", "-T", "\(seconds)",
                                              "-f", scriptPath, url])
-        _ = try? runTool("psql", ["-q", "-c", "DROP TABLE IF EXISTS pgb_inbox, pgb_sessions, pgb_outbox, pgb_timers", url])
+        _ = try? runTool("psql", ["-q", "-c", "DROP TABLE IF EXISTS pgb_inbox, pgb_sessions, pgb_outbox, pgb_timers, pgb_payloads", url])
         guard let tps = number(after: "tps = ", in: output) else { throw PgbenchError("pgbench printed no tps:\n\(output)") }
         return PgbenchFigure(clients: clients, tps: tps, latencyAverageMS: number(after: "latency average = ", in: output) ?? 0)
     }
