@@ -14,7 +14,9 @@ struct StoreOpeningTests {
             _ = try await PostgresStore.open(url: "postgres://arriwa:s3cret@127.0.0.1:1/arriwa",
                                              configuration: .init(connectTimeout: .seconds(1)), logger: StoreFixture.logger)
         }
-        #expect(clock.now - start < .seconds(10))
+        // Bounded (an unbounded open hung for over a minute); generous because a CI machine running
+        // the crash tests' server processes beside this suite stretches every retry.
+        #expect(clock.now - start < .seconds(60))
         #expect(error?.code == .unavailable)
         #expect(error.map { !"\($0)".contains("s3cret") && "\($0)".contains("127.0.0.1:1/arriwa") } == true)
     }

@@ -13,7 +13,9 @@ import Testing
             await server.setReply(.delayed(.seconds(5), .classification(validity: "valid", confidence: 0.9, answer: "large")),
                                   forModel: Self.main)
             await server.setReply(.classification(validity: "valid", confidence: 0.85, answer: "small"), forModel: Self.fallback)
-            let configuration = ClassifyFixtures.configuration(server, fallback: Self.fallback, timeout: .milliseconds(400))
+            // 2 s: well under the main model's 5 s delay, and enough for the fallback's answer on a
+            // CI machine busy with the crash tests' server processes.
+            let configuration = ClassifyFixtures.configuration(server, fallback: Self.fallback, timeout: .seconds(2))
             let classifier = OpenAIClassifier(configuration: configuration, httpClient: client)
             let result = try await classifier.classify(ClassifyFixtures.sizeRequest(input: "a few pages"))
             #expect(result.source == "llm:fallback-model")
