@@ -125,13 +125,18 @@ enum Pgbench {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
-        let out = Pipe(), err = Pipe()
+        // stderr to a file, not a second pipe: reading two pipes one after the other stalls the
+        // tool as soon as it writes more errors than a pipe holds.
+        let errorsURL = FileManager.default.temporaryDirectory.appendingPathComponent("arriwa-\(name)-\(UUID().uuidString).err")
+        _ = FileManager.default.createFile(atPath: errorsURL.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: errorsURL) }
+        let out = Pipe()
         process.standardOutput = out
-        process.standardError = err
+        process.standardError = try FileHandle(forWritingTo: errorsURL)
         try process.run()
         let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        let errors = (try? Data(contentsOf: errorsURL)).map { Data($0.suffix(4_000)) } ?? Data()
         guard process.terminationStatus == 0 else {
             throw PgbenchError("\(name) exited \(process.terminationStatus): \(String(decoding: errors, as: UTF8.self))")
         }
