@@ -59,19 +59,8 @@ struct DurableFunnelBenchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = ProcessInfo.processInfo.environment["ARRIWA_BENCH_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .error
-            return handler
-        }
-        let url: StoreURL
-        if let databaseURL {
-            url = try StoreURL(databaseURL)
-        } else {
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("arriwa-funnel-\(getpid())").path
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            url = .sqlite(path: dir + "/funnel.db")
-        }
+        BenchSetup.bootstrapLogging()
+        let url = try BenchSetup.storeURL(databaseURL, name: "funnel")
         var results: [FunnelRound] = []
         var problems: [String] = []
         for c in try levels() {

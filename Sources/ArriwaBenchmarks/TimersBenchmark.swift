@@ -35,19 +35,8 @@ struct TimersBenchmark: AsyncParsableCommand {
     @Flag(help: "Print the figures as JSON.") var json = false
 
     func run() async throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = ProcessInfo.processInfo.environment["ARRIWA_BENCH_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .error
-            return handler
-        }
-        let url: StoreURL
-        if let databaseURL {
-            url = try StoreURL(databaseURL)
-        } else {
-            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("arriwa-timers-\(getpid())").path
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            url = .sqlite(path: dir + "/timers.db")
-        }
+        BenchSetup.bootstrapLogging()
+        let url = try BenchSetup.storeURL(databaseURL, name: "timers")
         let logger = Logger(label: "arriwa.bench")
         let store = try await StoreURL.open(url, logger: logger)
         try await store.migrate()
