@@ -22,7 +22,7 @@ struct DurableFunnelBenchmark: AsyncParsableCommand {
         discussion: """
         Reports inbound messages/s over the whole run, ingest-to-commit latency p50/p99 and the \
         process's peak RSS for each concurrency. With a postgres:// URL and --pgbench, also runs \
-        pgbench on the same server with the same SQL per message (bench/funnel5.pgbench.sql) at the \
+        pgbench on the same server with the same SQL per message (a script it generates, in copies of our tables) at the \
         same client count, and prints our figure as a share of it.
 
         The database should be empty or dedicated: each run uses fresh lead numbers and message \
