@@ -79,11 +79,40 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // WhatsApp providers (Cloud API, Gupshup, Evolution): webhook parsing and signature checks
+        // into the engine's provider-neutral events, outbound request building and the HTTP
+        // channels the outbox dispatcher sends through.
+        .target(
+            name: "ArriwaChannels",
+            dependencies: [
+                "ArriwaCore", "ArriwaStore", "ArriwaRuntime",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // Conversion and CRM sinks for the outbox: Meta Conversions API, Custom Audiences, Kommo;
+        // Stripe and CRM webhooks turned into external events.
+        .target(
+            name: "ArriwaSinks",
+            dependencies: [
+                "ArriwaCore", "ArriwaStore", "ArriwaRuntime",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // HTTP: the provider-neutral inbound webhook, health checks and Prometheus metrics.
         .target(
             name: "ArriwaServer",
             dependencies: [
-                "ArriwaCore", "ArriwaStore", "ArriwaRuntime",
+                "ArriwaCore", "ArriwaStore", "ArriwaRuntime", "ArriwaChannels", "ArriwaSinks",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -97,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "arriwa",
             dependencies: [
-                "ArriwaCore", "ArriwaStore", "ArriwaRuntime", "ArriwaClassify", "ArriwaServer",
+                "ArriwaCore", "ArriwaStore", "ArriwaRuntime", "ArriwaClassify", "ArriwaServer", "ArriwaChannels", "ArriwaSinks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -126,6 +155,7 @@ let package = Package(
             dependencies: [
                 "ArriwaCore", "ArriwaStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -161,6 +191,32 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ArriwaChannelsTests",
+            dependencies: [
+                "ArriwaCore", "ArriwaStore", "ArriwaRuntime", "ArriwaChannels", "ArriwaServer", "ArriwaTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ArriwaSinksTests",
+            dependencies: [
+                "ArriwaCore", "ArriwaStore", "ArriwaRuntime", "ArriwaSinks", "ArriwaServer", "ArriwaTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
     ],

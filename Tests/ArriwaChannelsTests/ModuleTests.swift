@@ -1,0 +1,8 @@
+import Testing
+@testable import ArriwaChannels
+
+@Suite struct ArriwaChannelsModuleTests {
+    @Test func moduleNamesItsKinds() {
+        #expect(!ArriwaChannels.providerKinds.isEmpty)
+    }
+}
