@@ -95,6 +95,13 @@ public final class ObservedStore: Store {
     public func auditLog(tenant: String, sessionID: String?, limit: Int) async throws -> [AuditRecord] {
         try await base.auditLog(tenant: tenant, sessionID: sessionID, limit: limit)
     }
+    public func appendAudit(tenant: String, record: AuditRecord) async throws {
+        try await base.appendAudit(tenant: tenant, record: record)
+    }
+    public func saveContactAddress(_ address: ContactAddress) async throws { try await base.saveContactAddress(address) }
+    public func contactAddress(tenant: String, lane: String) async throws -> ContactAddress? {
+        try await base.contactAddress(tenant: tenant, lane: lane)
+    }
     public func eventLog(tenant: String, sessionID: String?, limit: Int) async throws -> [EventLogRecord] {
         try await base.eventLog(tenant: tenant, sessionID: sessionID, limit: limit)
     }

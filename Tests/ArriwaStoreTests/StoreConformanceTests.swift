@@ -365,3 +365,33 @@ func expectStoreError(_ code: StoreError.Code, sourceLocation: Testing.SourceLoc
     let error = await #expect(throws: StoreError.self, sourceLocation: sourceLocation) { _ = try await body() }
     #expect(error?.code == code, sourceLocation: sourceLocation)
 }
+
+extension StoreConformanceTests {
+    // MARK: Contacts and audit
+
+    @Test("a lane's sealed contact address is stored per tenant and replaced, never mixed up", arguments: StoreFixture.allCases)
+    func contactAddresses(_ fixture: StoreFixture) async throws {
+        let store = try await fixture.make()
+        defer { Task { try? await store.shutdown() } }
+        #expect(try await store.contactAddress(tenant: "acme", lane: "lane-1") == nil)
+        let first = ContactAddress(tenant: "acme", lane: "lane-1", kind: .phone, sealed: Data([1, 2, 3, 0, 255]), updatedAt: 10)
+        try await store.saveContactAddress(first)
+        try await store.saveContactAddress(ContactAddress(tenant: "other", lane: "lane-1", kind: .bsuid, sealed: Data([9]), updatedAt: 11))
+        #expect(try await store.contactAddress(tenant: "acme", lane: "lane-1") == first)
+        let replaced = ContactAddress(tenant: "acme", lane: "lane-1", kind: .bsuid, sealed: Data([7, 7]), updatedAt: 20)
+        try await store.saveContactAddress(replaced)
+        #expect(try await store.contactAddress(tenant: "acme", lane: "lane-1") == replaced)
+        #expect(try await store.contactAddress(tenant: "other", lane: "lane-1")?.sealed == Data([9]))
+        #expect(try await store.contactAddress(tenant: "acme", lane: "lane-2") == nil)
+    }
+
+    @Test("an audit record written outside a turn is read back for its tenant only", arguments: StoreFixture.allCases)
+    func auditOutsideTurn(_ fixture: StoreFixture) async throws {
+        let store = try await fixture.make()
+        defer { Task { try? await store.shutdown() } }
+        let record = AuditRecord(type: "webhook_bad_signature", sessionID: "", detail: "cloud: X-Hub-Signature-256 mismatch", at: 42)
+        try await store.appendAudit(tenant: "acme", record: record)
+        #expect(try await store.auditLog(tenant: "acme", sessionID: nil, limit: 10) == [record])
+        #expect(try await store.auditLog(tenant: "other", sessionID: nil, limit: 10).isEmpty)
+    }
+}

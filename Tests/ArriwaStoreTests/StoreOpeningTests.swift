@@ -37,12 +37,12 @@ struct StoreOpeningTests {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("arriwa-sqlite-\(UUID().uuidString)/a.db").path
         let sqlite = try await StoreURL.open(.sqlite(path: path), logger: StoreFixture.logger)
         #expect(sqlite.kind == "sqlite")
-        #expect(try await sqlite.migrate() == [1])
+        #expect(try await sqlite.migrate() == [1, 2])
         #expect(try await sqlite.migrate() == [])
         try await sqlite.shutdown()
         // Reopening the file finds the schema.
         let again = try await StoreURL.open(.sqlite(path: path), logger: StoreFixture.logger)
-        #expect(try await again.schemaVersion() == 1)
+        #expect(try await again.schemaVersion() == 2)
         try await again.shutdown()
         try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path)
     }

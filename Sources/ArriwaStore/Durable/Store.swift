@@ -105,5 +105,15 @@ public protocol Store: Sendable {
     /// Links the provider's id to our message and records a delivery state (never moves back).
     func recordDelivery(tenant: String, messageID: String, providerMessageID: String?, state: String, at: Int64) async throws
     func auditLog(tenant: String, sessionID: String?, limit: Int) async throws -> [AuditRecord]
+    /// Writes an audit record outside a turn (e.g. a webhook refused for a bad signature; the
+    /// session id is empty when there is none).
+    func appendAudit(tenant: String, record: AuditRecord) async throws
+
+    // MARK: Contacts
+
+    /// Stores (or replaces) how to reach the lead of a lane: the provider address, sealed by the
+    /// channel layer (the store never sees a phone number in clear).
+    func saveContactAddress(_ address: ContactAddress) async throws
+    func contactAddress(tenant: String, lane: String) async throws -> ContactAddress?
     func eventLog(tenant: String, sessionID: String?, limit: Int) async throws -> [EventLogRecord]
 }

@@ -303,3 +303,31 @@ public struct TurnCommitResult: Sendable, Hashable {
         self.duplicateOutboxKeys = duplicateOutboxKeys
     }
 }
+
+/// How to reach a lead: the WhatsApp address (phone number or business-scoped user id), sealed
+/// (encrypted) by the channel layer before it reaches the store; the lane is its hash.
+public struct ContactAddress: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable {
+        /// An E.164 phone number (wa_id).
+        case phone
+        /// Meta's business-scoped user id, for users without a visible phone number.
+        case bsuid
+        /// A provider-specific address (e.g. an Evolution LID JID).
+        case other
+    }
+
+    public var tenant: String
+    public var lane: String
+    public var kind: Kind
+    /// The sealed address (nonce + ciphertext + tag); opened only by the channel that sends.
+    public var sealed: Data
+    public var updatedAt: Int64
+
+    public init(tenant: String, lane: String, kind: Kind, sealed: Data, updatedAt: Int64) {
+        self.tenant = tenant
+        self.lane = lane
+        self.kind = kind
+        self.sealed = sealed
+        self.updatedAt = updatedAt
+    }
+}

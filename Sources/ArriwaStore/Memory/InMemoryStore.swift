@@ -45,6 +45,7 @@ public actor InMemoryStore: Store {
     private var audits: [(tenant: String, record: AuditRecord)] = []
     private var events: [LaneKey: EventLogRecord] = [:] // (tenant, key)
     private var eventOrder: [LaneKey] = []
+    private var addresses: [LaneKey: ContactAddress] = [:] // (tenant, lane)
 
     public init() {}
 
@@ -324,6 +325,18 @@ public actor InMemoryStore: Store {
     public func auditLog(tenant: String, sessionID: String?, limit: Int) async throws -> [AuditRecord] {
         Array(audits.filter { row in row.tenant == tenant && (sessionID.map { row.record.sessionID == $0 } ?? true) }
             .map(\.record).prefix(max(0, limit)))
+    }
+
+    public func appendAudit(tenant: String, record: AuditRecord) async throws {
+        audits.append((tenant, record))
+    }
+
+    public func saveContactAddress(_ address: ContactAddress) async throws {
+        addresses[LaneKey(tenant: address.tenant, lane: address.lane)] = address
+    }
+
+    public func contactAddress(tenant: String, lane: String) async throws -> ContactAddress? {
+        addresses[LaneKey(tenant: tenant, lane: lane)]
     }
 
     public func eventLog(tenant: String, sessionID: String?, limit: Int) async throws -> [EventLogRecord] {

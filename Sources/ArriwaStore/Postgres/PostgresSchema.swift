@@ -97,5 +97,12 @@ enum PostgresSchema {
             $$
             """,
         ]),
+        SchemaMigration(version: 2, name: "contact addresses", statements: [
+            """
+            CREATE TABLE contact_addresses (
+                tenant TEXT NOT NULL, lane TEXT NOT NULL, kind TEXT NOT NULL, sealed BYTEA NOT NULL, updated_at BIGINT NOT NULL,
+                PRIMARY KEY (tenant, lane))
+            """,
+        ]),
     ]
 }

@@ -77,5 +77,12 @@ enum SQLiteSchema {
             """,
             "CREATE INDEX event_log_session ON event_log (tenant, session_id, id)",
         ]),
+        SchemaMigration(version: 2, name: "contact addresses", statements: [
+            """
+            CREATE TABLE contact_addresses (
+                tenant TEXT NOT NULL, lane TEXT NOT NULL, kind TEXT NOT NULL, sealed BLOB NOT NULL, updated_at INTEGER NOT NULL,
+                PRIMARY KEY (tenant, lane))
+            """,
+        ]),
     ]
 }
