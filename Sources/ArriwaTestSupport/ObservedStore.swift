@@ -98,6 +98,9 @@ public final class ObservedStore: Store {
     public func appendAudit(tenant: String, record: AuditRecord) async throws {
         try await base.appendAudit(tenant: tenant, record: record)
     }
+    public func prune(olderThan cutoff: Int64, limit: Int) async throws -> PruneCounts {
+        try await base.prune(olderThan: cutoff, limit: limit)
+    }
     public func saveContactAddress(_ address: ContactAddress) async throws { try await base.saveContactAddress(address) }
     public func contactAddress(tenant: String, lane: String) async throws -> ContactAddress? {
         try await base.contactAddress(tenant: tenant, lane: lane)

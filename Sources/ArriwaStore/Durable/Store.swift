@@ -109,6 +109,13 @@ public protocol Store: Sendable {
     /// session id is empty when there is none).
     func appendAudit(tenant: String, record: AuditRecord) async throws
 
+    // MARK: Retention
+
+    /// Deletes up to `limit` processed rows older than `cutoff` (unix ms): inbox entries that
+    /// are done (received before it) and outbox rows that were delivered (before it). Pending,
+    /// failed and dead rows, sessions, timers and the logs are never pruned. Returns what went.
+    func prune(olderThan cutoff: Int64, limit: Int) async throws -> PruneCounts
+
     // MARK: Contacts
 
     /// Stores (or replaces) how to reach the lead of a lane: the provider address, sealed by the

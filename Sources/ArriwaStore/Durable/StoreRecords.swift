@@ -331,3 +331,16 @@ public struct ContactAddress: Sendable, Hashable {
         self.updatedAt = updatedAt
     }
 }
+
+/// What one `prune` call deleted.
+public struct PruneCounts: Sendable, Hashable {
+    public var inbox: Int
+    public var outbox: Int
+
+    public init(inbox: Int = 0, outbox: Int = 0) {
+        self.inbox = inbox
+        self.outbox = outbox
+    }
+
+    public var total: Int { inbox + outbox }
+}

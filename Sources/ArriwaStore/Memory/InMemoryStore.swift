@@ -186,7 +186,7 @@ public actor InMemoryStore: Store {
         for timer in commit.schedule { timers[LaneKey(tenant: commit.tenant, lane: timer.timer.id)] = timer }
         var duplicates: [String] = []
         for item in commit.outbox {
-            let unique = "\(item.tenant)\u{0}\(item.destination)\u{0}\(item.key)"
+            let unique = Self.outboxUnique(item)
             guard outboxKeys.insert(unique).inserted else {
                 duplicates.append("\(item.destination)/\(item.key)")
                 continue
@@ -325,6 +325,28 @@ public actor InMemoryStore: Store {
     public func auditLog(tenant: String, sessionID: String?, limit: Int) async throws -> [AuditRecord] {
         Array(audits.filter { row in row.tenant == tenant && (sessionID.map { row.record.sessionID == $0 } ?? true) }
             .map(\.record).prefix(max(0, limit)))
+    }
+
+    private static func outboxUnique(_ item: OutboxItem) -> String {
+        "\(item.tenant)\u{0}\(item.destination)\u{0}\(item.key)"
+    }
+
+    public func prune(olderThan cutoff: Int64, limit: Int) async throws -> PruneCounts {
+        guard limit > 0 else { return PruneCounts() }
+        // As the SQL stores: the row and its unique key go together.
+        let oldInbox = inbox.values.filter { $0.status == "done" && $0.entry.item.receivedAt < cutoff }
+            .map(\.entry).sorted { $0.seq < $1.seq }.prefix(limit)
+        for entry in oldInbox {
+            inbox[entry.seq] = nil
+            inboxKeys.remove(LaneKey(tenant: entry.item.tenant, lane: entry.item.dedupeKey))
+        }
+        let oldOutbox = outboxRows.values.map(\.record)
+            .filter { $0.status == .delivered && ($0.deliveredAt ?? .max) < cutoff }.sorted { $0.id < $1.id }.prefix(limit)
+        for record in oldOutbox {
+            outboxRows[record.id] = nil
+            outboxKeys.remove(Self.outboxUnique(record.item))
+        }
+        return PruneCounts(inbox: oldInbox.count, outbox: oldOutbox.count)
     }
 
     public func appendAudit(tenant: String, record: AuditRecord) async throws {
