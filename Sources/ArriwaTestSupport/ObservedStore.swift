@@ -58,6 +58,9 @@ public final class ObservedStore: Store {
     public func latestSession(tenant: String, subscriberID: String) async throws -> SessionState? {
         try await base.latestSession(tenant: tenant, subscriberID: subscriberID)
     }
+    public func laneState(tenant: String, lane: String) async throws -> LaneState {
+        try await base.laneState(tenant: tenant, lane: lane)
+    }
     public func subscriber(tenant: String, lane: String) async throws -> SubscriberRecord? {
         try await base.subscriber(tenant: tenant, lane: lane)
     }

@@ -436,3 +436,29 @@ extension StoreConformanceTests {
         }
     }
 }
+
+extension StoreConformanceTests {
+    @Test("a lane's state is its subscriber with the latest session, or what exists of them", arguments: StoreFixture.allCases)
+    func laneState(_ fixture: StoreFixture) async throws {
+        let store = try await fixture.make()
+        defer { Task { try? await store.shutdown() } }
+        let empty = try await store.laneState(tenant: Sample.tenant, lane: "hash-1")
+        #expect(empty.subscriber == nil && empty.session == nil)
+        for (index, id) in ["m1", "m2"].enumerated() {
+            _ = try await store.appendInbox(Sample.item(1, id: id))
+            let claim = try #require(try await store.claimLanes(owner: "W", limit: 1, perLane: 1, now: 100, leaseMillis: 5_000).first)
+            var state = Sample.session(1)
+            state.id = "session-\(index)"
+            let commit = TurnCommit(tenant: Sample.tenant, lane: claim.lane, owner: "W", now: 200 + Int64(index), consumed: claim.entries.map(\.seq),
+                                    session: state, expectedTurn: nil,
+                                    subscriber: index == 0 ? SubscriberRecord(tenant: Sample.tenant, lane: claim.lane, subscriberID: state.subscriberID,
+                                                                              phoneHash: "hash-1", createdAt: 200) : nil,
+                                    releaseLane: true)
+            _ = try await store.commitTurn(commit)
+            let read = try await store.laneState(tenant: Sample.tenant, lane: "hash-1")
+            #expect(read.subscriber?.subscriberID == state.subscriberID)
+            #expect(read.session == state, "after session \(index)")
+        }
+        #expect(try await store.laneState(tenant: "other", lane: "hash-1").subscriber == nil)
+    }
+}

@@ -74,3 +74,51 @@ struct StoreGroupCommitTests {
         #expect(try await store.pendingInboxCount() == 20)
     }
 }
+
+extension StoreGroupCommitTests {
+    @Test("concurrent outbox completions of every kind each land on their own row", arguments: StoreFixture.allCases)
+    func concurrentCompletions(_ fixture: StoreFixture) async throws {
+        let store = try await fixture.make()
+        defer { Task { try? await store.shutdown() } }
+        _ = try await store.appendInbox(Sample.item(1, id: "m1"))
+        let claim = try #require(try await store.claimLanes(owner: "W", limit: 1, perLane: 1, now: 100, leaseMillis: 60_000).first)
+        let state = Sample.session(1)
+        var commit = TurnCommit(tenant: Sample.tenant, lane: claim.lane, owner: "W", now: 200, consumed: claim.entries.map(\.seq),
+                                session: state, releaseLane: true)
+        commit.add(effects: (0..<30).map { Sample.send("msg-\($0)", session: state) })
+        _ = try await store.commitTurn(commit)
+        let rows = try await store.claimOutbox(owner: "D", limit: 100, now: 300, leaseMillis: 60_000)
+        #expect(rows.count == 30)
+        func outcome(_ index: Int) -> OutboxOutcome {
+            switch index % 3 {
+            case 0: .delivered(remoteID: index % 2 == 0 ? "wamid.\(index)" : nil)
+            case 1: .retry(at: 10_000 + Int64(index), error: "HTTP 503 #\(index)")
+            default: .dead(error: "HTTP 400 #\(index)")
+            }
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, row) in rows.enumerated() {
+                // Every fifth under a stranger's name: it must not change the row.
+                let owner = index % 5 == 4 ? "stranger" : "D"
+                group.addTask { try await store.completeOutbox(id: row.id, owner: owner, outcome: outcome(index), now: 400) }
+            }
+            try await group.waitForAll()
+        }
+        let after = Dictionary(uniqueKeysWithValues: try await store.outbox(OutboxFilter(tenant: Sample.tenant, limit: 100)).map { ($0.id, $0) })
+        for (index, row) in rows.enumerated() {
+            let stored = try #require(after[row.id])
+            if index % 5 == 4 {
+                #expect(stored.status == .pending && stored.lastError == nil && stored.deliveredAt == nil, "row \(index) changed by a stranger")
+                continue
+            }
+            switch outcome(index) {
+            case .delivered(let remoteID):
+                #expect(stored.status == .delivered && stored.remoteID == remoteID && stored.deliveredAt == 400, "row \(index)")
+            case .retry(let at, let error):
+                #expect(stored.status == .pending && stored.nextAttemptAt == at && stored.lastError == error, "row \(index)")
+            case .dead(let error):
+                #expect(stored.status == .dead && stored.lastError == error, "row \(index)")
+            }
+        }
+    }
+}

@@ -188,6 +188,14 @@ public enum OutboxOutcome: Sendable, Hashable {
     case dead(error: String)
 }
 
+/// One `completeOutbox` call, as queued for a batched write.
+struct OutboxCompletion: Sendable {
+    var id: Int64
+    var owner: String
+    var outcome: OutboxOutcome
+    var now: Int64
+}
+
 public struct OutboxFilter: Sendable, Hashable {
     public var tenant: String?
     public var status: OutboxStatus?
