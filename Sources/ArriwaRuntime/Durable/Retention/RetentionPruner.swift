@@ -48,9 +48,11 @@ public final class RetentionPruner: Service, Sendable {
                 logger.warning("pruning old rows failed; will try again", metadata: ["error": "\(error)"])
             }
             do {
-                try await Task.sleep(for: configuration.interval)
+                // A graceful shutdown ends the (hour-long) wait at once.
+                let interval = configuration.interval
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             } catch {
-                break // cancelled
+                break // cancelled or shutting down
             }
         }
     }
