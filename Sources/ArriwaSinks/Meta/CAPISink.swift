@@ -83,6 +83,11 @@ public struct CAPISink: Sink {
             logger.info("capi event", metadata: metadata)
             return Self.skippedID(reason)
         case .send(let event, let stream, let token):
+            if record.isRedelivery && record.lastError == nil {
+                // The previous attempt left no outcome (its process died mid-delivery): Meta may
+                // already have this event and does not deduplicate. Sent again (at least once), loudly.
+                logger.warning("capi redelivery after an attempt with no recorded outcome; Meta may count it twice", metadata: metadata)
+            }
             let key = BatchKey(url: "\(config.graphURL)/\(config.settings.apiVersion)/\(stream.datasetID)/events", token: token,
                                tenant: record.item.tenant, datasetID: stream.datasetID)
             return try await batcher.submit(event, key: key)
