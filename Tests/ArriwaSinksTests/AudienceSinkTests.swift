@@ -94,6 +94,23 @@ import Testing
         }
     }
 
+    @Test func stopRemovesTheLeadFromEveryAudience() async throws {
+        try await SinksHarness.run { h in
+            try await h.say("Hi")
+            try await h.say("yes")
+            try await h.settle()
+            let hash = try #require(Phone.hash("+15550100456"))
+            #expect(await h.meta.members(of: Self.qualified) == [hash])
+            try await h.say("stop")
+            try await h.settle()
+            let removals = await h.meta.audienceRequests().filter { $0.method == "DELETE" && $0.hashes == [hash] }.map(\.audienceID)
+            #expect(Set(removals).isSuperset(of: ["23851000000000001", "23851000000000002", "23851000000000003", "23851000000000004",
+                                                   "23851000000000005", "23851000000000011", "23851000000000012"]), "every declared audience")
+            #expect(await h.meta.members(of: Self.qualified).isEmpty)
+            #expect(await h.meta.members(of: "23851000000000011").isEmpty, "CA_QUAL_Q1 too")
+        }
+    }
+
     @Test func anUndeclaredAudienceFailsPermanently() async throws {
         try await SinksHarness.run { h in
             var emission = SinksHarness.emission("X", sinks: ["audiences"])
