@@ -3,6 +3,7 @@ public import ArriwaStore
 public import Hummingbird
 public import Logging
 public import Prometheus
+public import ArriwaSinks
 import NIOCore
 
 /// The HTTP side of `arriwa serve`: the inbound webhook, health checks and metrics, as a
@@ -10,6 +11,8 @@ import NIOCore
 ///
 /// Routes:
 /// - `POST /v1/tenants/{tenant}/inbound` — provider-neutral messages and statuses (`InboundPayload`);
+/// - `POST /v1/tenants/{tenant}/stripe/webhook` — Stripe checkout events (`StripeWebhookController`);
+/// - `POST /v1/tenants/{tenant}/crm/webhook` — CRM lead changes → conversion levels (`CRMWebhookController`);
 /// - `GET /healthz` — the process is alive;
 /// - `GET /readyz` — the store answers a ping in time (503 otherwise);
 /// - `GET /metrics` — Prometheus text format.
@@ -44,9 +47,12 @@ public enum ArriwaHTTPServer {
         public var registry: PrometheusCollectorRegistry
         /// Called after an append (wakes the turn workers).
         public var wake: @Sendable () async -> Void
+        /// Tenant sink settings for the Stripe and CRM webhooks (default: read from the store, secrets from the process environment).
+        public var sinkConfigs: SinkConfigs?
 
         public init(store: any Store, deployments: Deployments, secrets: TenantSecrets, clock: any RuntimeClock = SystemClock(),
-                    metrics: RuntimeMetrics, registry: PrometheusCollectorRegistry, wake: @escaping @Sendable () async -> Void) {
+                    metrics: RuntimeMetrics, registry: PrometheusCollectorRegistry, wake: @escaping @Sendable () async -> Void,
+                    sinkConfigs: SinkConfigs? = nil) {
             self.store = store
             self.deployments = deployments
             self.secrets = secrets
@@ -54,6 +60,7 @@ public enum ArriwaHTTPServer {
             self.metrics = metrics
             self.registry = registry
             self.wake = wake
+            self.sinkConfigs = sinkConfigs
         }
     }
 
@@ -66,6 +73,15 @@ public enum ArriwaHTTPServer {
         let health = HealthController(store: dependencies.store, registry: dependencies.registry,
                                       readinessTimeout: configuration.readinessTimeout, logger: logger)
         router.post("/v1/tenants/:tenant/inbound") { request, context in try await inbound.handle(request, context: context) }
+        let configs = dependencies.sinkConfigs ?? SinkConfigs(store: dependencies.store)
+        let stripe = StripeWebhookController(store: dependencies.store, deployments: dependencies.deployments, configs: configs,
+                                             clock: dependencies.clock, maxBodyBytes: configuration.maxBodyBytes, wake: dependencies.wake,
+                                             logger: logger)
+        let crm = CRMWebhookController(store: dependencies.store, deployments: dependencies.deployments, configs: configs,
+                                       secrets: dependencies.secrets, clock: dependencies.clock, maxBodyBytes: configuration.maxBodyBytes,
+                                       wake: dependencies.wake, logger: logger)
+        router.post("/v1/tenants/:tenant/stripe/webhook") { request, context in try await stripe.handle(request, context: context) }
+        router.post("/v1/tenants/:tenant/crm/webhook") { request, context in try await crm.handle(request, context: context) }
         router.get("/healthz") { request, context in try await health.healthz(request, context: context) }
         router.get("/readyz") { request, context in try await health.readyz(request, context: context) }
         router.get("/metrics") { request, context in try await health.metrics(request, context: context) }

@@ -20,6 +20,10 @@ struct OutboxCommand: AsyncParsableCommand {
               arriwa outbox dead --tenant demo-clinic
               arriwa outbox retry 42 43
               arriwa outbox retry --all-dead --tenant demo-clinic
+              arriwa outbox replay --all-dead --destination capi   # after fixing a sink's credentials
+
+            Sinks (capi, audiences, crm) keep the remote's answer: Meta's fbtrace_id or error, the
+            Kommo lead id, or `skipped: <why>` for rows deliberately not sent (see docs/conversions.md).
             """,
         subcommands: [Summary.self, List.self, Dead.self, Retry.self],
         defaultSubcommand: Summary.self
@@ -38,24 +42,20 @@ struct OutboxCommand: AsyncParsableCommand {
     }
 
     struct Summary: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "summary", abstract: "Counts per status and the pending backlog per destination.")
+        static let configuration = CommandConfiguration(
+            commandName: "summary",
+            abstract: "Counts per status, and per destination (sink): backlog, retrying, dead, skipped, and the remote's last error.")
         @OptionGroup var store: StoreOptions
         @Option(help: "Only this tenant.") var tenant: String?
 
         func run() async throws {
             try await withStore(store) { store in
                 let counts = try await store.outboxCounts(tenant: tenant)
-                let pending = try await store.outbox(OutboxFilter(tenant: tenant, status: .pending, limit: 1_000_000))
                 print("outbox\(tenant.map { " of \($0)" } ?? ""): " + OutboxStatus.allCases.map { "\($0.rawValue) \(counts[$0] ?? 0)" }.joined(separator: ", "))
-                let byDestination = Dictionary(grouping: pending, by: \.item.destination)
-                for (destination, rows) in byDestination.sorted(by: { $0.key < $1.key }) {
-                    let failing = rows.filter { $0.lastError != nil }
-                    let oldest = rows.map(\.createdAt).min().map(OutboxCommand.time) ?? "-"
-                    print("  \(destination): \(rows.count) pending (\(failing.count) retrying), oldest \(oldest)")
-                    if let last = failing.max(by: { $0.attempts < $1.attempts }), let error = last.lastError {
-                        print("    last error: \(error)")
-                    }
-                }
+                let pending = try await store.outbox(OutboxFilter(tenant: tenant, status: .pending, limit: 1_000_000))
+                let dead = try await store.outbox(OutboxFilter(tenant: tenant, status: .dead, limit: 1_000_000))
+                let delivered = try await store.outbox(OutboxFilter(tenant: tenant, status: .delivered, limit: 1_000_000))
+                for line in OutboxCommand.destinationLines(pending: pending, dead: dead, delivered: delivered) { print(line) }
             }
         }
     }
@@ -90,12 +90,14 @@ struct OutboxCommand: AsyncParsableCommand {
     struct Retry: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "retry",
-            abstract: "Put dead (or failing) rows back to pending, due now; the dispatcher delivers them again."
+            abstract: "Put dead (or failing) rows back to pending, due now; the dispatcher delivers them again (alias: replay).",
+            aliases: ["replay"]
         )
         @OptionGroup var store: StoreOptions
         @Argument(help: "Row ids (from `arriwa outbox list`).") var ids: [Int64] = []
         @Flag(help: "Every dead row (of --tenant, if given).") var allDead = false
         @Option(help: "With --all-dead: only this tenant.") var tenant: String?
+        @Option(help: ArgumentHelp("With --all-dead: only this destination (e.g. capi).", valueName: "name")) var destination: String?
 
         func validate() throws {
             guard !ids.isEmpty || allDead else { throw ValidationError("name row ids or pass --all-dead") }
@@ -105,7 +107,8 @@ struct OutboxCommand: AsyncParsableCommand {
         func run() async throws {
             try await withStore(store) { store in
                 var targets = ids
-                if allDead { targets = try await store.outbox(OutboxFilter(tenant: tenant, status: .dead, limit: 1_000_000)).map(\.id) }
+                if allDead { targets = try await store.outbox(OutboxFilter(tenant: tenant, status: .dead, destination: destination,
+                                                                           limit: 1_000_000)).map(\.id) }
                 let count = try await store.retryOutbox(ids: targets, now: OutboxCommand.nowMillis())
                 print("\(count) of \(targets.count) row(s) back to pending")
                 if count < targets.count { print("(the others were delivered, already pending, or do not exist)") }

@@ -25,6 +25,10 @@ struct ServeCommand: AsyncParsableCommand {
           or 'X-Arriwa-Secret: <secret>'.
         Generic webhook sink: ARRIWA_WEBHOOK_SINK_URL, ARRIWA_WEBHOOK_SINK_SECRET (HMAC key),
           ARRIWA_WEBHOOK_SINK_DESTINATIONS (extra sink names routed to it, e.g. capi,crm).
+        Conversion sinks: ARRIWA_SINKS=capi,audiences,crm (or all) sends emissions to Meta CAPI, Custom
+          Audiences and Kommo with the ids and credential env vars in each tenant.yaml (docs/conversions.md);
+          unlisted sinks only log. Stripe: POST /v1/tenants/<tenant>/stripe/webhook; CRM levels:
+          POST /v1/tenants/<tenant>/crm/webhook?secret=<tenant secret>.
         Model classifier: ARRIWA_LLM_BASE_URL, ARRIWA_LLM_MODEL (see arriwa chat --help).
         SIGTERM or SIGINT stops gracefully: the webhook first, then timers, turns in flight and deliveries.
         See docs/operations.md.
@@ -107,8 +111,9 @@ struct ServeCommand: AsyncParsableCommand {
                                 configuration: .init(concurrency: settings.workers, classify: Self.classifier(env: env, client: httpClient)),
                                 signal: signal, metrics: metrics)
         let scheduler = TimerScheduler(store: store, workers: signal, metrics: metrics)
-        let dispatcher = OutboxDispatcher(store: store, destinations: Self.destinations(env: env, client: httpClient, logger: logger),
-                                          metrics: metrics)
+        var destinations = Self.destinations(env: env, client: httpClient, logger: logger)
+        SinkWiring.register(into: &destinations, store: store, env: env, client: httpClient, logger: logger)
+        let dispatcher = OutboxDispatcher(store: store, destinations: destinations, metrics: metrics)
         let pruner = RetentionPruner(store: store, configuration: .init(retentionDays: settings.retentionDays))
         let host = settings.host
         let app = ArriwaHTTPServer.makeApplication(

@@ -207,6 +207,7 @@ extension Turn {
     }
 
     mutating func external(_ event: ExternalEvent) -> Result<Step, EngineFailure> {
+        if event.name == "conversion.level" { return conversionLevel(event) }
         guard state.status == .waiting, let (flow, node) = topNode(), case .wait(let wait) = node.kind,
               wait.waitFor == .event, wait.event == nil || wait.event == event.name, let target = wait.onEvent else {
             audit("event_not_expected", "\(event.name) arrived; the session is not waiting for it")
@@ -214,5 +215,18 @@ extension Turn {
         }
         cancelWaitTimers()
         return run(flow: flow, node: target)
+    }
+
+    /// A CRM conversion level reached (`conversion.level`, from the CRM webhook): emitted to CAPI
+    /// once per lead (key `{session}-level-{n}`) whatever the session is doing; the flow is untouched.
+    mutating func conversionLevel(_ event: ExternalEvent) -> Result<Step, EngineFailure> {
+        guard case .int(let level)? = event.payload["level"], case .string(let name)? = event.payload["event"], !name.isEmpty else {
+            audit("event_not_expected", "conversion.level without level and event")
+            return .success(.changed)
+        }
+        emit(Emission(key: "\(state.id)-level-\(level)", event: name, stream: .GOOD, sinks: ["capi"], sessionID: state.id,
+                      subscriberID: state.subscriberID, phoneHash: state.phoneHash, eventTime: now, origin: "crm/level_\(level)",
+                      attribution: state.attribution, entry: state.entry))
+        return .success(.changed)
     }
 }

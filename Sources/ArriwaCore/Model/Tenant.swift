@@ -38,6 +38,10 @@ public struct Tenant: Sendable {
     public var crmFields: [String: SourceLocation]
     public var hasWebhookSink: Bool
     public var messages: [String: LocalizedText]
+    /// Ids, endpoints and levels for the conversion and CRM sinks.
+    public var sinks: TenantSinkSettings
+    /// stripe: is configured (its webhook endpoint is open).
+    public var hasStripe: Bool
 
     public static let defaultValid = 0.65
     public static let defaultNoise = 0.30
@@ -103,5 +107,7 @@ public struct Tenant: Sendable {
             if let text = LocalizedText(value) { messages[key.value] = text }
         }
         self.messages = messages
+        sinks = TenantSinkSettings(root: root)
+        hasStripe = root["stripe"] != nil
     }
 }

@@ -52,6 +52,8 @@ public enum FileSchemas {
             Property("business_account_id", .string(.text), "WABA id sent in user_data."),
             Property("hash_phone", .boolean, default: "false", "Send user_data.ph (SHA-256 of the normalized phone)."),
             Property("event_names", .map(key: .identifier, value: .string(.text)), "Funnel event → Meta event name (e.g. QUALIFY_COMPLETE: QualifiedLead); `none` keeps it off CAPI."),
+            Property("graph_url_env", .string(.envVar), "Env var holding a Graph API base URL override (default https://graph.facebook.com)."),
+            Property("audiences_token_env", .string(.envVar), "Env var holding the Custom Audiences token (default: the GOOD stream's)."),
         ])), "Meta Conversions API for business messaging."),
         Property("audiences", .map(key: .identifier, value: .object(ObjectSchema("audience", [
             Property("id", .string(.text), "Meta Custom Audience id."),
@@ -67,7 +69,20 @@ public enum FileSchemas {
                 Property("id", .oneOf([.integer(), .string(.text)]), "CRM custom field id."),
                 Property("description", .string(.text), "What the field holds."),
             ]))), "CRM custom fields (cf_*) the flows may write."),
+            Property("pipeline_id", .string(.text), "CRM pipeline id new leads are created in."),
+            Property("lead_fields", .map(key: .identifier, value: .string(.text)),
+                     "Attribution written to lead fields on creation: ctwa_clid, source_id, entry, session_id, campaign_id, utm_* → field id."),
+            Property("phone_hash_field", .string(.text), "Contact field id holding the phone hash (the contact is found again by it)."),
+            Property("levels", .map(key: .identifier, value: .object(ObjectSchema("conversion level", [
+                Property("event", .string(.text), "Funnel event emitted once per lead (default CRM_LEVEL_<n>)."),
+                Property("when", .map(key: .text, value: .array(.string(.text))), required: true,
+                         "CRM field (crm.fields name, field id or status_id) → values; any match reaches the level (OR)."),
+            ]))), "Conversion levels (level_1, level_2, level_3) reached from CRM webhook field changes."),
         ])), "CRM connection and field map."),
+        Property("stripe", .object(ObjectSchema("stripe", [
+            Property("webhook_secret_env", .string(.envVar), required: true, "Env var holding the Stripe endpoint secret (whsec_…)."),
+            Property("event", .string(.text), default: "payment.completed", "External event a paid checkout.session.completed becomes."),
+        ])), "Stripe checkout webhook (POST /v1/tenants/{tenant}/stripe/webhook)."),
         Property("handover", .object(ObjectSchema("handover", [
             Property("adapter", .string(.oneOf(["webhook", "telegram", "email", "bitrix", "whatsapp_web", "custom"])), required: true, "Where operators are told."),
             Property("url_env", .string(.envVar), "Env var holding the webhook URL."),

@@ -114,6 +114,13 @@ enum EmitRules {
         if let good = tenant.streams["GOOD"], let noise = tenant.streams["NOISE"], good.datasetID.value == noise.datasetID.value {
             context.report("emit.shared-dataset", "GOOD and NOISE both send to dataset \(noise.datasetID.value)", at: noise.datasetID)
         }
+        if tenant.streams["GOOD"]?.actionSource ?? "business_messaging" == "business_messaging" {
+            for level in tenant.sinks.crmLevels where tenant.eventNames[level.event] == nil && !allowedBusinessMessagingEvents.contains(level.event) {
+                guard let location = level.location else { continue }
+                context.report("emit.event-not-allowed", "CRM level \(level.level) emits '\(level.event)', which is not a business-messaging event Meta accepts and is not mapped to one",
+                               at: location, hint: "map it in conversions.event_names (e.g. \(level.event): LeadSubmitted), or `none` to keep it off CAPI")
+            }
+        }
         for (name, target) in tenant.eventNames.sorted(by: { $0.key < $1.key }) {
             if target.value != notSent && !allowedBusinessMessagingEvents.contains(target.value) {
                 context.report("emit.event-not-allowed", "'\(name)' is mapped to '\(target.value)', which Meta does not accept for business messaging",

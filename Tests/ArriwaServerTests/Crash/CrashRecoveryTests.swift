@@ -18,6 +18,10 @@ import Glibc
 ///   bot messages of the funnel — an extra application would re-ask a question — and its
 ///   QUALIFY_Q1..Q4 + QUALIFY_COMPLETE once each), nothing is left pending or failed;
 /// - no idempotency key reached the fake sink twice except redeliveries marked as such;
+/// - the real CAPI sink (against a fake Meta Graph API; every lead came from a click-to-WhatsApp
+///   ad): every mapped funnel event reached Meta with the lead's ctwa_clid, and no event id
+///   reached it twice — except, at worst, a row whose delivering process was killed between
+///   Meta's answer and the commit (a redelivery with no recorded outcome, counted and bounded);
 /// - no timer was lost: silent leads get the step timeout, then the abandoned reminder, exactly once;
 /// - every session finished its funnel.
 @Suite("Crash recovery", .serialized)
@@ -45,30 +49,33 @@ struct CrashRecoveryTests {
         let databaseURL = try await Self.databaseURL(database, work: work)
 
         let sink = try await FakeWebhookReceiver.start()
+        let meta = try await FakeMetaGraphServer.start(token: "crash-meta-token")
         let port = ServeProcess.freePort()
         let serve = ServeProcess(
             binary: binary,
             arguments: ["serve", "--database-url", databaseURL, "--host", "127.0.0.1", "--port", "\(port)", "--deploy", tenantDirectory,
                         "--workers", "4", "--log-level", "warning"],
             environment: ["ARRIWA_TENANT_SECRET_DEMO_CLINIC": Self.secret, "ARRIWA_WEBHOOK_SINK_URL": sink.url,
-                          "ARRIWA_WEBHOOK_SINK_SECRET": "sink-secret", "ARRIWA_WEBHOOK_SINK_DESTINATIONS": "capi,crm,audiences"],
+                          "ARRIWA_WEBHOOK_SINK_SECRET": "sink-secret", "ARRIWA_WEBHOOK_SINK_DESTINATIONS": "crm,audiences",
+                          "ARRIWA_SINKS": "capi", "DEMO_CLINIC_GRAPH_URL": meta.baseURL, "DEMO_CLINIC_CAPI_TOKEN": "crash-meta-token"],
             port: port, log: work.appendingPathComponent("serve.log"))
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         do {
-            try await run(serve: serve, sink: sink, client: client, databaseURL: databaseURL)
+            try await run(serve: serve, sink: sink, meta: meta, client: client, databaseURL: databaseURL)
         } catch {
             Issue.record("\(error)\n--- serve log (tail) ---\n\(serve.tail())")
         }
         _ = serve.stop()
         try await client.shutdown()
         await sink.shutdown()
+        await meta.shutdown()
     }
 
     static let qualifying = 16
     static let silent = 4
     static let kills = 20
 
-    func run(serve: ServeProcess, sink: FakeWebhookReceiver, client: HTTPClient, databaseURL: String) async throws {
+    func run(serve: ServeProcess, sink: FakeWebhookReceiver, meta: FakeMetaGraphServer, client: HTTPClient, databaseURL: String) async throws {
         try serve.start()
         try await waitHealthy(serve, client: client)
 
@@ -80,7 +87,11 @@ struct CrashRecoveryTests {
                         let steps = lead < Self.qualifying ? Self.funnel : Array(Self.funnel.prefix(1))
                         for (k, step) in steps.enumerated() {
                             try await Task.sleep(for: .milliseconds(Int.random(in: 0...400)))
-                            try await post(client: client, port: serve.port, message: step.json(id: "wamid.crash.\(lead).\(k)", phone: Self.phone(lead)))
+                            var message = step.json(id: "wamid.crash.\(lead).\(k)", phone: Self.phone(lead))
+                            if k == 0 {
+                                message["referral"] = ["ctwa_clid": "CLID-CRASH-\(lead)", "source_type": "ad", "source_id": "120210000000001"]
+                            }
+                            try await post(client: client, port: serve.port, message: message)
                         }
                     }
                 }
@@ -146,11 +157,48 @@ struct CrashRecoveryTests {
                         "\(id) reached the sink twice without being marked a redelivery")
             }
         }
-        let emitted = try await store.outbox(OutboxFilter(tenant: "demo-clinic", limit: 1_000_000)).filter { $0.item.destination != "channel" && $0.item.destination != "handover" }
+        let emitted = try await store.outbox(OutboxFilter(tenant: "demo-clinic", limit: 1_000_000))
+            .filter { !["channel", "handover", "capi"].contains($0.item.destination) }
         for row in emitted {
             #expect(seen["\(row.item.destination)/\(row.item.key)", default: 0] >= 1, "\(row.item.destination)/\(row.item.key) never reached the sink")
         }
         #expect(emitted.count >= Self.qualifying * 5, "\(emitted.count) emissions")
+        try await Self.checkCAPI(meta: meta, store: store)
+    }
+
+    /// Meta got every event the tenant maps (QUALIFY_Q1 → LeadSubmitted, QUALIFY_COMPLETE →
+    /// QualifiedLead) with the lead's click, the others were skipped, and an event id arrived twice
+    /// only for a row whose delivering process was killed after sending (at most one per kill).
+    static func checkCAPI(meta: FakeMetaGraphServer, store: any Store) async throws {
+        var received: [String: [RecordedJSON]] = [:]
+        for event in await meta.events() {
+            received[event.eventID ?? "?", default: []].append(event.event)
+        }
+        let rows = try await store.outbox(OutboxFilter(tenant: "demo-clinic", destination: "capi", limit: 1_000_000))
+        var repeated = 0
+        for row in rows {
+            guard case .emit(let emission) = row.item.effect else { continue }
+            let copies = received[row.item.key] ?? []
+            switch emission.event {
+            case "QUALIFY_Q1", "QUALIFY_COMPLETE":
+                #expect(!copies.isEmpty, "\(row.item.key) never reached Meta")
+                #expect(copies.allSatisfy { $0["user_data"]?["ctwa_clid"]?.string == emission.attribution["ctwa_clid"] && emission.attribution["ctwa_clid"] != nil },
+                        "\(row.item.key) lost its click")
+                if copies.count > 1 {
+                    repeated += 1
+                    #expect(row.attempts > 1, "\(row.item.key) reached Meta \(copies.count) times from a single attempt")
+                }
+            default:
+                #expect(copies.isEmpty, "\(emission.event) is mapped to none and must not reach Meta")
+                #expect(row.remoteID?.hasPrefix("skipped:") == true)
+            }
+        }
+        #expect(rows.filter { if case .emit(let e) = $0.item.effect { e.event == "QUALIFY_COMPLETE" } else { false } }.count == qualifying)
+        #expect(repeated <= kills, "\(repeated) event ids reached Meta twice")
+        withKnownIssue("a kill between Meta's 200 and the outbox commit resends that row, and Meta does not deduplicate", isIntermittent: true) {
+            #expect(repeated == 0, "\(repeated) event ids reached Meta twice (each after a kill mid-delivery)")
+        }
+        #expect(Set(received.keys).isSubset(of: Set(rows.map(\.item.key))), "Meta got an event id the outbox never had")
     }
 
     struct Report {
