@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+@testable import ArriwaChannels
+
+/// Providers' answers become a message id or the failure the fixtures' codes mean.
+@Suite struct ProviderResponseTests {
+    @Test func cloudSuccessGivesTheWamid() throws {
+        #expect(try ProviderResponse.cloudAPI(status: 200, body: Fixture.data("cloud-send-response"))
+            == "wamid.HBgLMTU1NTAxMDA0NTYVAgARGBI1RjQyNUE3NEYxMzAzMzQ5MkEA")
+        #expect(try ProviderResponse.cloudAPI(status: 200, body: Fixture.data("cloud-send-response-template"))
+            == "wamid.HBgLMTU1NTAxMDA0NTYVAgARGBJFMzVBMDk2QjdDMTJGNDhEMDEA")
+    }
+
+    @Test func cloudErrorCodesMapToWhatTheFunnelDoes() throws {
+        #expect(throws: SendFailure.outsideWindow(code: 131047, detail: "Message failed to send because more than 24 hours have passed since the customer last replied to this number.")) {
+            _ = try ProviderResponse.cloudAPI(status: 400, body: Fixture.data("cloud-error-131047"))
+        }
+        let pair = try Fixture.data("cloud-error-131056")
+        #expect(sendFailure { _ = try ProviderResponse.cloudAPI(status: 400, body: pair) }?.code == 131056)
+        if case .pairRateLimit? = sendFailure({ _ = try ProviderResponse.cloudAPI(status: 400, body: pair) }) {} else {
+            Issue.record("131056 is not a pair rate limit")
+        }
+        let throughput = try Fixture.data("cloud-error-130429")
+        let failure = sendFailure { _ = try ProviderResponse.cloudAPI(status: 400, body: throughput) }
+        if case .throughput(let code, _)? = failure {
+            #expect(code == 130429)
+        } else {
+            Issue.record("130429 is not a throughput limit: \(String(describing: failure))")
+        }
+    }
+
+    @Test func cloud5xxWithoutABodyIsTechnical() {
+        let failure = sendFailure { _ = try ProviderResponse.cloudAPI(status: 503, body: Data("upstream error".utf8)) }
+        if case .technical? = failure {} else { Issue.record("a bare 503 is not technical: \(String(describing: failure))") }
+    }
+
+    @Test func cloudOtherCodesAreRefusals() {
+        let body = Data(#"{"error":{"message":"(#132001) Template name does not exist","code":132001,"error_data":{"details":"no such template"}}}"#.utf8)
+        #expect(throws: SendFailure.rejected(code: 132001, detail: "no such template")) {
+            _ = try ProviderResponse.cloudAPI(status: 400, body: body)
+        }
+    }
+
+    @Test func gupshupAndEvolutionIDs() throws {
+        #expect(try ProviderResponse.gupshup(status: 202, body: Fixture.data("gupshup-send-response")) == "ee4a68a0-1203-4c85-8dc3-49d0b3226a35")
+        #expect(try ProviderResponse.evolution(status: 201, body: Fixture.data("evolution-send-response")) == "3EB0F2C8A1D94E7B5C63")
+        #expect(throws: SendFailure.rejected(code: nil, detail: "Gupshup HTTP 401: Authentication Failed")) {
+            _ = try ProviderResponse.gupshup(status: 401, body: Data(#"{"status":"error","message":"Authentication Failed"}"#.utf8))
+        }
+    }
+}
