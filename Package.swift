@@ -127,6 +127,8 @@ let package = Package(
             name: "arriwa",
             dependencies: [
                 "ArriwaCore", "ArriwaStore", "ArriwaRuntime", "ArriwaClassify", "ArriwaServer", "ArriwaChannels", "ArriwaSinks",
+                // `arriwa fake-provider` runs the fake WhatsApp provider for demos.
+                "ArriwaTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -156,6 +158,8 @@ let package = Package(
                 "ArriwaCore", "ArriwaStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // The fake WhatsApp provider posts status webhooks back.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -202,6 +206,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // The end-to-end test runs the HTTP app, which takes a Prometheus registry.
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
