@@ -26,6 +26,9 @@ struct ServeCommand: AsyncParsableCommand {
         Generic webhook sink: ARRIWA_WEBHOOK_SINK_URL, ARRIWA_WEBHOOK_SINK_SECRET (HMAC key),
           ARRIWA_WEBHOOK_SINK_DESTINATIONS (extra sink names routed to it, e.g. capi,crm).
         Model classifier: ARRIWA_LLM_BASE_URL, ARRIWA_LLM_MODEL (see arriwa chat --help).
+        WhatsApp sending: ARRIWA_CONTACT_KEY (32 bytes, base64) seals leads' numbers; each tenant sends through
+          its tenant.yaml provider with the credentials its *_env keys name. ARRIWA_WHATSAPP_BASE_URL points the
+          Cloud API elsewhere (e.g. arriwa fake-provider). Without the key, messages are only recorded.
         SIGTERM or SIGINT stops gracefully: the webhook first, then timers, turns in flight and deliveries.
         See docs/operations.md.
         """
@@ -102,8 +105,17 @@ struct ServeCommand: AsyncParsableCommand {
                                 configuration: .init(concurrency: settings.workers, classify: Self.classifier(env: env, client: httpClient)),
                                 signal: signal, metrics: metrics)
         let scheduler = TimerScheduler(store: store, workers: signal, metrics: metrics)
-        let dispatcher = OutboxDispatcher(store: store, destinations: Self.destinations(env: env, client: httpClient, logger: logger),
-                                          metrics: metrics)
+        var destinations = Self.destinations(env: env, client: httpClient, logger: logger)
+        do {
+            destinations.channel = try ServeChannel.make(env: env, store: store, client: httpClient, wake: { await signal.wake() },
+                                                         logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("arriwa serve: \(error)\n".utf8))
+            try? await httpClient.shutdown()
+            try? await store.shutdown()
+            throw ExitCode(2)
+        }
+        let dispatcher = OutboxDispatcher(store: store, destinations: destinations, metrics: metrics)
         let host = settings.host
         let app = ArriwaHTTPServer.makeApplication(
             configuration: .init(host: settings.host, port: settings.port),
