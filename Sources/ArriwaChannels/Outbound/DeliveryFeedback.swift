@@ -6,7 +6,7 @@ public import ArriwaStore
 /// `failed` DeliveryStatus for the message, appended to the lead's inbox (lane = the message's
 /// phone hash). The engine's own rules then act — 131047 switches to the node's template, other
 /// failures are resent and the 3rd failed delivery becomes a handover — in a durable turn, like
-/// every other event. Undeliverable numbers (131026) also leave an audit record on the session.
+/// every other event.
 public struct DeliveryFeedback: Sendable {
     let store: any Store
     let clock: any RuntimeClock
@@ -27,13 +27,5 @@ public struct DeliveryFeedback: Sendable {
         let item = InboxItem(tenant: tenant, lane: message.phoneHash, dedupeKey: "status:\(message.id):failed", kind: .status,
                              event: .status(status), receivedAt: now)
         if case .appended = try await store.appendInbox(item) { await wake() }
-    }
-
-    /// Marks the lead's number as not reachable on WhatsApp (131026) in the session's audit trail.
-    public func markUndeliverable(_ message: OutboundMessage, tenant: String, code: Int, detail: String) async throws {
-        let now = await clock.now()
-        try await store.appendAudit(tenant: tenant, record: AuditRecord(
-            type: "contact_undeliverable", sessionID: message.sessionID,
-            detail: "message \(message.id) to subscriber \(message.subscriberID): error \(code): \(detail.prefix(200))", at: now))
     }
 }

@@ -14,7 +14,7 @@ public import Logging
 /// | 131047 outside the window | dead (not retried) | `failed` 131047 → the node's template |
 /// | 131056 pair limit | retried after 4^n s for this recipient | — |
 /// | 130429 throughput | retried after the number's backoff | — |
-/// | 131026 undeliverable | dead | `failed` 131026 + audit mark; a handover after the 3rd |
+/// | 131026 undeliverable | dead | `failed` 131026 (the worker marks the contact); a handover after the 3rd |
 /// | 5xx, timeout | retried (1, 2 s …); dead at the `technicalAttempts`th | then `failed`: resend, handover after the 3rd |
 /// | other refusal | dead | `failed` with the code: resend, handover after the 3rd |
 public struct WhatsAppChannel: Channel {
@@ -122,13 +122,7 @@ public struct WhatsAppChannel: Channel {
             return await report(failure, code: nil, message: message, tenant: tenant, metadata: metadata,
                                 title: "technical failure after \(count) attempts: \(failure)")
         case .outsideWindow(let code, _), .undeliverable(let code, _):
-            if case .undeliverable(_, let detail) = failure {
-                do {
-                    try await feedback.markUndeliverable(message, tenant: tenant, code: code, detail: detail)
-                } catch {
-                    logger.warning("marking an undeliverable contact failed", metadata: metadata.merging(["store": "\(error)"]) { $1 })
-                }
-            }
+            // 131026 also marks the contact: the turn worker does it for any failed 131026 status.
             return await report(failure, code: code, message: message, tenant: tenant, metadata: metadata, title: failure.description)
         case .rejected(let code, _):
             return await report(failure, code: code, message: message, tenant: tenant, metadata: metadata, title: failure.description)

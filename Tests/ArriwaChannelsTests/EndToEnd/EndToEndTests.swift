@@ -109,4 +109,22 @@ import Testing
             #expect(detail.reason.contains("Delivery failed 3 times"))
         }
     }
+
+    @Test func anUndeliverableNumberIsMarkedAndTheManagerToldAfterTheThird() async throws {
+        try await H.run { h in
+            // The first refusal is synchronous, the next two arrive as failed status webhooks.
+            await h.fake.inject(.error(code: 131026), for: H.lead)
+            await h.fake.inject(.failedStatus(code: 131026), for: H.lead, times: 2)
+            #expect(try await h.fake.postInbound(from: H.lead, text: "Hi") == 200)
+            try await h.waitUntil { try await !h.store.outbox(OutboxFilter(tenant: H.tenant, destination: "handover")).isEmpty }
+            #expect(await h.fake.received().count == 3)
+            let lane = try #require(Phone.hash(H.lead))
+            let session = try #require(try await h.store.subscriber(tenant: H.tenant, lane: lane))
+            let state = try #require(try await h.store.latestSession(tenant: H.tenant, subscriberID: session.subscriberID))
+            #expect(state.humanActive)
+            let marks = try await h.store.auditLog(tenant: H.tenant, sessionID: state.id, limit: 100).filter { $0.type == "contact_undeliverable" }
+            #expect(marks.count == 3)
+            #expect(marks.allSatisfy { !$0.detail.contains(H.lead) }, "the number is never written in clear")
+        }
+    }
 }

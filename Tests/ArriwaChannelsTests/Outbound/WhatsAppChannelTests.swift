@@ -108,17 +108,17 @@ import Testing
         }
     }
 
-    @Test func undeliverableMarksTheContactAndReportsFailed() async throws {
+    @Test func undeliverableIsReportedFailedWith131026() async throws {
         try await H.run { h in
             let lane = try await h.saveAddress()
             await h.fake.inject(.error(code: 131026), for: H.lead)
             await #expect(throws: DeliveryError.self) {
                 _ = try await h.channel.send(h.message(lane: lane), tenant: H.tenant, idempotencyKey: "s1-m1", redelivery: false)
             }
-            let audit = try await h.store.auditLog(tenant: H.tenant, sessionID: "s1", limit: 10)
-            #expect(audit.map(\.type) == ["contact_undeliverable"])
-            #expect(audit.first?.detail.contains(H.lead) == false, "the number is never written in clear")
-            #expect(try await h.inboxStatuses(lane: lane).first?.errorCode == 131026)
+            let statuses = try await h.inboxStatuses(lane: lane)
+            #expect(statuses.map(\.state) == [.failed])
+            #expect(statuses.first?.errorCode == 131026)
+            #expect(statuses.first?.errorTitle?.contains(H.lead) == false, "the number is never written in clear")
         }
     }
 
