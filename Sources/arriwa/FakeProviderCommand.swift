@@ -9,14 +9,17 @@ struct FakeProviderCommand: AsyncParsableCommand {
         commandName: "fake-provider",
         abstract: "Run a fake WhatsApp Cloud API that accepts sends and posts signed status webhooks back.",
         discussion: """
-        The send endpoint is POST /{version}/{phone_number_id}/messages with 'Authorization: Bearer <token>'.
-        Point arriwa serve at it: ARRIWA_WHATSAPP_BASE_URL=http://127.0.0.1:<port>.
+        Answers POST /{version}/{phone_number_id}/messages ('Authorization: Bearer <token>') as the Cloud API does. \
+        Point arriwa serve at it with ARRIWA_WHATSAPP_BASE_URL=http://127.0.0.1:<port>.
+
         Secrets come from the environment, never from options:
-          ARRIWA_FAKE_PROVIDER_TOKEN       the access token the fake expects (the tenant's access_token_env value)
-          ARRIWA_FAKE_PROVIDER_APP_SECRET  the app secret it signs Cloud webhooks with (X-Hub-Signature-256)
-          ARRIWA_FAKE_PROVIDER_WEBHOOK_SECRET  the tenant secret for --webhook-format neutral
-        Failures for demos: --fail 15550100456=131047 (sync error code), =503 (HTTP status), =timeout,
-          =status:131026 (accepted, then a failed status webhook). Repeat the option for more.
+          ARRIWA_FAKE_PROVIDER_TOKEN: the access token senders present (the tenant's access_token_env value).
+          ARRIWA_FAKE_PROVIDER_APP_SECRET: the app secret Cloud webhooks are signed with (X-Hub-Signature-256).
+          ARRIWA_FAKE_PROVIDER_WEBHOOK_SECRET: the tenant secret, for --webhook-format neutral.
+
+        Failures for demos (repeatable): --fail 15550100456=131047 (an error code), =503 (an HTTP status), \
+        =timeout, or =status:131026 (accepted, then a failed status webhook).
+
         Stop with Ctrl-C.
         """
     )
@@ -82,6 +85,7 @@ struct FakeProviderCommand: AsyncParsableCommand {
         let parts = rule.split(separator: "=", maxSplits: 1).map(String.init)
         guard parts.count == 2, !parts[0].isEmpty else { throw ValidationError("--fail '\(rule)': expected <digits>=<failure>") }
         let recipient = parts[0].filter(\.isNumber)
+        guard !recipient.isEmpty else { throw ValidationError("--fail '\(rule)': the recipient must be a number (digits, as in 'to')") }
         let what = parts[1]
         if what == "timeout" { return (recipient, .timeout) }
         if what.hasPrefix("status:"), let code = Int(what.dropFirst("status:".count)) { return (recipient, .failedStatus(code: code)) }
