@@ -9,7 +9,10 @@ import Hummingbird
 /// - after an accepted send it posts the statuses (`StatusStep.realistic` by default: sent,
 ///   delivered, read) to the configured webhook as signed Cloud webhooks (`cloud-status-*.json`),
 ///   or a `failed` status with errors[] when one was injected;
-/// - `postInbound` sends a lead's text message the same way (signed webhooks in).
+/// - `postInbound` sends a lead's text message the same way (signed webhooks in);
+/// - Gupshup's (`/wa/api/v1/msg`, `/wa/api/v1/template/msg`) and Evolution's
+///   (`/message/sendText/{instance}`) send endpoints answer too (`apikey` header checked), without
+///   webhooks, so those channels are tested over HTTP as well.
 public final class FakeWhatsAppProvider: Sendable {
     public struct Configuration: Sendable {
         public var host: String
@@ -66,6 +69,14 @@ public final class FakeWhatsAppProvider: Sendable {
             let body = try await request.body.collect(upTo: 1 << 20)
             guard let provider = await holder.provider else { return Response(status: .serviceUnavailable) }
             return await provider.handleSend(request: request, path: request.uri.path, body: Data(body.readableBytesView))
+        }
+        // Gupshup's and Evolution's send endpoints, so their channels can be tested over HTTP too.
+        for path in ["/wa/api/v1/msg", "/wa/api/v1/template/msg", "/message/sendText/:instance"] {
+            router.post(RouterPath(path)) { request, context -> Response in
+                let body = try await request.body.collect(upTo: 1 << 20)
+                guard let provider = await holder.provider else { return Response(status: .serviceUnavailable) }
+                return await provider.handleOtherSend(request: request, path: request.uri.path, body: Data(body.readableBytesView))
+            }
         }
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         var app = Application(
