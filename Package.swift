@@ -145,6 +145,10 @@ let package = Package(
             name: "ArriwaBenchmarks",
             dependencies: [
                 "ArriwaCore", "ArriwaStore", "ArriwaRuntime", "CMallocCounter",
+                // The ingest benchmark: the real webhook route, and a load generator on loopback.
+                "ArriwaServer", "ArriwaChannels",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -206,7 +210,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                // The end-to-end test runs the HTTP app, which takes a Prometheus registry.
+                // The HTTP app (route and end-to-end tests) takes a Prometheus registry.
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             resources: [.copy("Fixtures")],

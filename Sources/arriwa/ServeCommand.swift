@@ -84,9 +84,11 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let deployments = Deployments(store: store)
+        var deployed: [FlowVersionRecord] = []
         for directory in deploy {
             do {
                 let record = try await deployments.deploy(directory: directory, now: SystemClock.nowMillis())
+                deployed.append(record)
                 let variable = TenantSecrets.variableName(for: record.tenant)
                 if env[variable] == nil {
                     logger.warning("no webhook secret for the tenant: its webhook refuses every request",
@@ -97,6 +99,15 @@ struct ServeCommand: AsyncParsableCommand {
                 try? await store.shutdown()
                 throw ExitCode(2)
             }
+        }
+
+        let providers: ProviderRoutes?
+        do {
+            providers = try ProviderSetup.routes(for: deployed, env: env, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("arriwa serve: \(error)\n".utf8))
+            try? await store.shutdown()
+            throw ExitCode(2)
         }
 
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
@@ -120,7 +131,7 @@ struct ServeCommand: AsyncParsableCommand {
         let app = ArriwaHTTPServer.makeApplication(
             configuration: .init(host: settings.host, port: settings.port),
             dependencies: .init(store: store, deployments: deployments, secrets: .environment(env), metrics: metrics,
-                                registry: registry, wake: { await signal.wake() }),
+                                registry: registry, wake: { await signal.wake() }, providers: providers),
             onServerRunning: { port in logger.info("listening", metadata: ["host": "\(host)", "port": "\(port)"]) })
 
         // Graceful shutdown runs in reverse order: HTTP first, then timers, turns, deliveries.
