@@ -141,7 +141,7 @@ public final class FakeWhatsAppProvider: Sendable {
             headers[name] = headers[name].map { "\($0), \(field.value)" } ?? field.value
         }
         let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
-        let to = object?["to"] as? String
+        let to = (object?["to"] as? String) ?? (object?["recipient"] as? String)
         let type = object?["type"] as? String
         let index = await log.receive(Received(path: path, headers: headers, body: body, to: to, type: type))
         guard headers["authorization"] == "Bearer \(configuration.accessToken)" else {

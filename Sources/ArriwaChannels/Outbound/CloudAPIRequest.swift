@@ -92,7 +92,9 @@ public struct CloudAPIRequest: Sendable, Hashable, Encodable {
 
     var messagingProduct = "whatsapp"
     var recipientType = "individual"
-    var to: String
+    var to: String?
+    /// A business-scoped user id (users who hide their number behind a username) goes here, not in `to`.
+    var recipient: String?
     var type: String
     var context: Context?
     var text: Text?
@@ -100,17 +102,23 @@ public struct CloudAPIRequest: Sendable, Hashable, Encodable {
     var template: Template?
 
     enum CodingKeys: String, CodingKey {
-        case to, type, context, text, interactive, template
+        case to, recipient, type, context, text, interactive, template
         case messagingProduct = "messaging_product"
         case recipientType = "recipient_type"
     }
 
     /// - Parameters:
-    ///   - to: the recipient (wa_id digits, or a business-scoped user id).
+    ///   - to: the recipient: wa_id digits, or a business-scoped user id when `bsuid` is true (sent
+    ///     as `recipient`, which Meta added for BSUIDs; `to` stays for phone numbers).
     ///   - replyTo: a wamid to quote (`context.message_id`).
     ///   - quickReplyPayloads: for a template, the payloads of its quick-reply buttons in order.
-    public init(content: MessageContent, to: String, replyTo: String? = nil, quickReplyPayloads: [String] = []) throws(SendFailure) {
-        self.to = to
+    public init(content: MessageContent, to: String, bsuid: Bool = false, replyTo: String? = nil,
+                quickReplyPayloads: [String] = []) throws(SendFailure) {
+        if bsuid {
+            recipient = to
+        } else {
+            self.to = to
+        }
         context = replyTo.map { Context(messageID: $0) }
         switch content {
         case .text(let body):

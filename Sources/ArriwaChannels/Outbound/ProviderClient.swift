@@ -1,4 +1,5 @@
 public import ArriwaCore
+public import ArriwaStore
 public import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -28,9 +29,13 @@ public struct ProviderClient: Sendable {
         self.configuration = configuration
     }
 
-    /// Sends `content` to `address` (digits of the phone, or a business-scoped user id).
-    public func send(_ content: MessageContent, to address: String, settings: ProviderSettings,
+    /// Sends `content` to `address`: the phone's digits, a business-scoped user id (`kind` `.bsuid`,
+    /// Cloud API only) or a provider address such as an Evolution JID (`.other`).
+    public func send(_ content: MessageContent, to address: String, kind: ContactAddress.Kind = .phone, settings: ProviderSettings,
                      idempotencyKey: String) async throws(SendFailure) -> String {
+        if kind == .bsuid, settings.kind != .cloudAPI {
+            throw .rejected(code: nil, detail: "\(settings.kind.rawValue) cannot send to a business-scoped user id (only the Cloud API can)")
+        }
         var request: HTTPClientRequest
         let body: Data
         let provider: String
@@ -38,7 +43,7 @@ public struct ProviderClient: Sendable {
         case .cloudAPI:
             provider = "Cloud API"
             request = HTTPClientRequest(url: CloudAPIRequest.url(settings))
-            body = try Self.encode { try CloudAPIRequest(content: content, to: address).encoded() }
+            body = try Self.encode { try CloudAPIRequest(content: content, to: address, bsuid: kind == .bsuid).encoded() }
             request.headers.add(name: "Authorization", value: "Bearer \(settings.credential)")
             request.headers.add(name: "Content-Type", value: "application/json")
         case .gupshup:

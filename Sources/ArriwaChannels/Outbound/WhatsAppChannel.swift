@@ -76,13 +76,13 @@ public struct WhatsAppChannel: Channel {
         if settings.kind == .fake {
             return try await fallback.send(message, tenant: tenant, idempotencyKey: idempotencyKey, redelivery: redelivery)
         }
-        let address = try await recipient(of: message, tenant: tenant)
+        let (address, kind) = try await recipient(of: message, tenant: tenant)
         if let wait = await throttle.wait(sender: settings.sender, recipient: message.phoneHash, now: await clock.now()) {
             throw DeliveryError(.transient, "backing off after a rate limit", retryAfterMillis: wait)
         }
         try await bucket.acquire(settings.sender)
         do {
-            let id = try await client.send(message.content, to: address, settings: settings, idempotencyKey: idempotencyKey)
+            let id = try await client.send(message.content, to: address, kind: kind, settings: settings, idempotencyKey: idempotencyKey)
             await throttle.succeeded(sender: settings.sender, recipient: message.phoneHash)
             await failures.clear(message.id)
             return id
@@ -91,13 +91,13 @@ public struct WhatsAppChannel: Channel {
         }
     }
 
-    /// The lead's address, opened from the store (never logged).
-    func recipient(of message: OutboundMessage, tenant: String) async throws -> String {
+    /// The lead's address and its kind, opened from the store (never logged).
+    func recipient(of message: OutboundMessage, tenant: String) async throws -> (String, ContactAddress.Kind) {
         guard let stored = try await store.contactAddress(tenant: tenant, lane: message.phoneHash) else {
             throw DeliveryError.permanent("no contact address is stored for subscriber \(message.subscriberID) (lane \(message.phoneHash.prefix(12))…)")
         }
         do {
-            return try sealer.open(stored.sealed)
+            return (try sealer.open(stored.sealed), stored.kind)
         } catch {
             throw DeliveryError.permanent("\(error)")
         }

@@ -11,13 +11,15 @@ import Prometheus
 import ServiceLifecycle
 import Testing
 
-/// `arriwa serve` in-process on PostgreSQL — webhook, turn workers, timer scheduler and outbox
-/// dispatcher with the real WhatsApp channel — on a virtual clock (nudges fire without waiting),
-/// with the fake Cloud API on loopback posting its webhooks back to the server.
+/// `arriwa serve` in-process on PostgreSQL — the provider webhook routes, turn workers, timer
+/// scheduler and outbox dispatcher with the real WhatsApp channel — on a virtual clock (nudges fire
+/// without waiting), with the fake Cloud API on loopback posting signed Cloud webhooks (lead
+/// messages and statuses) to `/webhook/{tenant}/{secret}/cloud`.
 struct EndToEndHarness {
     static let tenant = "demo-clinic"
     static let token = "e2e-access-token"
     static let webhookSecret = "e2e-tenant-secret"
+    static let appSecret = "e2e-app-secret"
     static let lead = "15550100456"
 
     let store: any Store
@@ -48,11 +50,16 @@ struct EndToEndHarness {
         let registry = PrometheusCollectorRegistry()
         let metrics = RuntimeMetrics(factory: PrometheusMetricsFactory(registry: registry))
 
+        // One key seals the addresses the webhook route stores and the channel opens.
+        let sealer = AddressSealer.random()
+        let providers = ProviderRoutes(directory: ProviderDirectory([tenant: ProviderCredentials(
+            kind: "cloud_api", webhookSecret: webhookSecret, appSecret: appSecret)]), sealer: sealer)
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = ArriwaHTTPServer.makeApplication(
             configuration: .init(host: "127.0.0.1", port: 0),
             dependencies: .init(store: store, deployments: deployments, secrets: TenantSecrets { $0 == tenant ? webhookSecret : nil },
-                                clock: clock, metrics: metrics, registry: registry, wake: { await signal.wake() }),
+                                clock: clock, metrics: metrics, registry: registry, wake: { await signal.wake() },
+                                providers: providers),
             logger: quiet,
             onServerRunning: { port in
                 continuation.yield(port)
@@ -61,7 +68,6 @@ struct EndToEndHarness {
         // The fake starts first (the channel needs its URL); its webhook is set once the server runs.
         let fake = try await FakeWhatsAppProvider.start(.init(accessToken: token))
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
-        let sealer = AddressSealer.random()
         let channel = WhatsAppChannel(
             store: store,
             providers: TenantProviders(store: store, environment: ["DEMO_CLINIC_WA_TOKEN": token,
@@ -82,13 +88,9 @@ struct EndToEndHarness {
         let running = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         let port = try #require(await iterator.next())
-        let inbound = "http://127.0.0.1:\(port)/v1/tenants/\(tenant)/inbound"
-        await fake.setWebhook(.init(url: inbound, format: .neutral(secret: webhookSecret)))
+        await fake.setWebhook(.init(url: "http://127.0.0.1:\(port)/webhook/\(tenant)/\(webhookSecret)/cloud",
+                                    format: .cloud(appSecret: appSecret)))
 
-        // The inbound side stores the lead's sealed number under the phone hash; done here directly.
-        let lane = try #require(Phone.hash(lead))
-        try await store.saveContactAddress(ContactAddress(tenant: tenant, lane: lane, kind: .phone, sealed: try sealer.seal(lead),
-                                                          updatedAt: SystemClock.nowMillis()))
         let harness = EndToEndHarness(store: store, fake: fake, clock: clock, port: port)
         var failure: (any Error)?
         do {

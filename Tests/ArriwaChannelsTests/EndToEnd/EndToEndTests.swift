@@ -11,8 +11,9 @@ import Testing
 /// failures handled end to end (131047 → the node's template; technical failures → a handover
 /// after the 3rd failed delivery).
 ///
-/// The webhooks go to the provider-neutral route `POST /v1/tenants/{tenant}/inbound` (Bearer
-/// secret); the Cloud API route with X-Hub-Signature-256 belongs to the inbound branch.
+/// The webhooks are Meta's Cloud API envelopes signed with X-Hub-Signature-256, posted to the
+/// tenant's `/webhook/{tenant}/{secret}/cloud` route, which also stores the lead's sealed number
+/// the channel sends to.
 @Suite(.serialized) struct EndToEndTests {
     typealias H = EndToEndHarness
 
@@ -57,6 +58,9 @@ import Testing
             }
             let rows = try await h.store.outbox(OutboxFilter(tenant: H.tenant, destination: "channel"))
             #expect(Set(rows.compactMap(\.remoteID)) == Set(next.compactMap(\.wamid)))
+            // Every signed webhook the fake posted (2 messages, 3 statuses per send) was accepted.
+            try await h.waitUntil { await h.fake.posted().count >= 2 + 3 * 3 }
+            #expect(await h.fake.posted().allSatisfy { $0.httpStatus == 200 })
         }
     }
 

@@ -55,6 +55,13 @@ import Testing
         #expect(template["name"] as? String == "hello_world")
     }
 
+    @Test func aBusinessScopedUserIDGoesInRecipientNotTo() throws {
+        let request = try CloudAPIRequest(content: .text("Hi"), to: "US.13491208655302741918", bsuid: true)
+        let object = try #require(try JSONSerialization.jsonObject(with: request.encoded()) as? [String: Any])
+        #expect(object["recipient"] as? String == "US.13491208655302741918")
+        #expect(object["to"] == nil)
+    }
+
     @Test func urlIsVersionPhoneNumberIDMessages() {
         let settings = ProviderSettings(kind: .cloudAPI, sender: "118374659201847", baseURL: "https://graph.facebook.com/",
                                         credential: "t")

@@ -133,6 +133,18 @@ import Testing
         }
     }
 
+    @Test func aLeadKnownOnlyByBusinessScopedUserIDIsSentToAsRecipient() async throws {
+        try await H.run { h in
+            let bsuid = "US.13491208655302741918"
+            try await h.store.saveContactAddress(ContactAddress(tenant: H.tenant, lane: "bsuid-lane", kind: .bsuid,
+                                                                sealed: try h.sealer.seal(bsuid), updatedAt: 0))
+            _ = try await h.channel.send(h.message(lane: "bsuid-lane"), tenant: H.tenant, idempotencyKey: "s1-m1", redelivery: false)
+            let received = try #require(await h.fake.received().first)
+            #expect(received.json?["recipient"] as? String == bsuid)
+            #expect(received.json?["to"] == nil)
+        }
+    }
+
     @Test func fakeProviderRefusesAWrongToken() async throws {
         try await H.run { h in
             var request = HTTPClientRequest(url: "\(h.fake.baseURL)/v23.0/1/messages")
