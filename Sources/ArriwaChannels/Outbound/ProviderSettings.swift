@@ -47,12 +47,13 @@ public struct ProviderSettings: Sendable, Hashable, CustomStringConvertible {
         "ProviderSettings(kind: \(kind.rawValue), sender: \(sender), baseURL: \(baseURL), credential: <redacted>)"
     }
 
-    /// Reads the `provider:` block of a tenant.yaml text. Errors name the key or variable at fault.
+    /// Reads the `provider:` block of a tenant.yaml text; a tenant without one sends nothing
+    /// (`.fake`, recorded). Errors name the key or variable at fault.
     public static func parse(tenantYAML text: String, tenant: String,
                              environment: [String: String]) throws(SendFailure) -> ProviderSettings {
         let (root, _) = YAMLLoader.load(SourceFile(path: "tenant.yaml", text: text))
         guard let provider = root?.mapping?["provider"]?.mapping else {
-            throw .configuration("tenant \(tenant): tenant.yaml has no provider block")
+            return ProviderSettings(kind: .fake, sender: "none", baseURL: "", credential: "")
         }
         func scalar(_ key: String) -> String? {
             guard let value = provider[key]?.scalar, !value.isNull else { return nil }

@@ -60,6 +60,10 @@ import Testing
         #expect(EvolutionRequest.url(withBase) == "http://evo:8080/message/sendText/vendas-01")
     }
 
+    @Test func aTenantWithoutProviderOnlyRecords() throws {
+        #expect(try ProviderSettings.parse(tenantYAML: "tenant: t\n", tenant: "t", environment: [:]).kind == .fake)
+    }
+
     @Test func anUnknownKindIsRefused() {
         #expect(throws: SendFailure.self) {
             _ = try ProviderSettings.parse(tenantYAML: "provider:\n  kind: telegram\n", tenant: "t", environment: [:])
