@@ -33,6 +33,16 @@ public struct ProviderClient: Sendable {
     /// Cloud API only) or a provider address such as an Evolution JID (`.other`).
     public func send(_ content: MessageContent, to address: String, kind: ContactAddress.Kind = .phone, settings: ProviderSettings,
                      idempotencyKey: String) async throws(SendFailure) -> String {
+        do {
+            return try await post(content, to: address, kind: kind, settings: settings, idempotencyKey: idempotencyKey)
+        } catch {
+            // Providers may echo the number (Evolution does): it never goes further.
+            throw error.redacting(address)
+        }
+    }
+
+    func post(_ content: MessageContent, to address: String, kind: ContactAddress.Kind, settings: ProviderSettings,
+              idempotencyKey: String) async throws(SendFailure) -> String {
         if kind == .bsuid, settings.kind != .cloudAPI {
             throw .rejected(code: nil, detail: "\(settings.kind.rawValue) cannot send to a business-scoped user id (only the Cloud API can)")
         }

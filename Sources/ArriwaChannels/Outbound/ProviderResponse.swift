@@ -35,7 +35,8 @@ public enum ProviderResponse {
         throw .rejected(code: nil, detail: "Gupshup HTTP \(status): \(object?["message"] as? String ?? "no messageId")")
     }
 
-    /// Evolution API: 201 with the prepared message (`key.id`).
+    /// Evolution API: 201 with the prepared message (`key.id`); a 400 whose `response.message`
+    /// lists the number with `exists: false` (not on WhatsApp) is undeliverable, as Meta's 131026.
     public static func evolution(status: Int, body: Data) throws(SendFailure) -> String {
         let object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any]
         if (200..<300).contains(status) {
@@ -44,6 +45,11 @@ public enum ProviderResponse {
             }
             return id
         }
-        throw SendFailure.http(status: status, provider: "Evolution API", body: String(decoding: body.prefix(200), as: UTF8.self))
+        let text = String(decoding: body.prefix(200), as: UTF8.self)
+        if status == 400, let response = object?["response"] as? [String: Any], let entries = response["message"] as? [[String: Any]],
+           entries.contains(where: { $0["exists"] as? Bool == false }) {
+            throw .undeliverable(code: 131026, detail: "Evolution API: the number is not on WhatsApp")
+        }
+        throw SendFailure.http(status: status, provider: "Evolution API", body: text)
     }
 }

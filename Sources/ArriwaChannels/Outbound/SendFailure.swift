@@ -1,3 +1,5 @@
+import Foundation
+
 /// Why a provider did not take a message, sorted by what the sender does next (FACTS.md §2).
 /// Branches on the provider's numeric code, never on its titles.
 public enum SendFailure: Error, Sendable, Hashable, CustomStringConvertible {
@@ -50,6 +52,23 @@ public enum SendFailure: Error, Sendable, Hashable, CustomStringConvertible {
         case 429: return .throughput(code: 429, detail: detail)
         case 408, 500...: return .technical(detail)
         default: return .rejected(code: nil, detail: detail)
+        }
+    }
+
+    /// The same failure with `text` (a lead's number a provider echoed back) replaced, so it never
+    /// reaches a log line or the outbox's last error.
+    public func redacting(_ text: String) -> SendFailure {
+        guard !text.isEmpty else { return self }
+        func clean(_ detail: String) -> String { detail.replacingOccurrences(of: text, with: "<recipient>") }
+        return switch self {
+        case .outsideWindow(let code, let detail): .outsideWindow(code: code, detail: clean(detail))
+        case .pairRateLimit(let detail): .pairRateLimit(detail: clean(detail))
+        case .throughput(let code, let detail): .throughput(code: code, detail: clean(detail))
+        case .undeliverable(let code, let detail): .undeliverable(code: code, detail: clean(detail))
+        case .technical(let detail): .technical(clean(detail))
+        case .rejected(let code, let detail): .rejected(code: code, detail: clean(detail))
+        case .invalidContent(let field, let detail): .invalidContent(field: field, detail: clean(detail))
+        case .configuration(let detail): .configuration(clean(detail))
         }
     }
 

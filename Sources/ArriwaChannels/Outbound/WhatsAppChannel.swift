@@ -76,6 +76,11 @@ public struct WhatsAppChannel: Channel {
         if settings.kind == .fake {
             return try await fallback.send(message, tenant: tenant, idempotencyKey: idempotencyKey, redelivery: redelivery)
         }
+        // A redelivered row whose earlier attempt got through (the provider's id is in the message
+        // log, only the outbox row's completion was lost): the lead has it already.
+        if redelivery, let sent = try await store.messageLog(tenant: tenant, messageID: message.id)?.providerMessageID {
+            return sent
+        }
         let (address, kind) = try await recipient(of: message, tenant: tenant)
         if let wait = await throttle.wait(sender: settings.sender, recipient: message.phoneHash, now: await clock.now()) {
             throw DeliveryError(.transient, "backing off after a rate limit", retryAfterMillis: wait)

@@ -41,6 +41,17 @@ import Testing
         }
     }
 
+    @Test func evolutionNumberNotOnWhatsAppIsUndeliverable() {
+        let body = Data(#"{"status":400,"error":"Bad Request","response":{"message":[{"exists":false,"jid":"15550100456@s.whatsapp.net","number":"15550100456"}]}}"#.utf8)
+        #expect(sendFailure { _ = try ProviderResponse.evolution(status: 400, body: body) }?.code == 131026)
+    }
+
+    @Test func echoedNumbersAreRedacted() {
+        let failure = SendFailure.rejected(code: nil, detail: "Evolution API answered HTTP 400: {\"number\":\"15550100456\"}")
+        #expect(!failure.redacting("15550100456").description.contains("15550100456"))
+        #expect(failure.redacting("15550100456").description.contains("<recipient>"))
+    }
+
     @Test func gupshupAndEvolutionIDs() throws {
         #expect(try ProviderResponse.gupshup(status: 202, body: Fixture.data("gupshup-send-response")) == "ee4a68a0-1203-4c85-8dc3-49d0b3226a35")
         #expect(try ProviderResponse.evolution(status: 201, body: Fixture.data("evolution-send-response")) == "3EB0F2C8A1D94E7B5C63")
