@@ -29,7 +29,7 @@ public enum ProviderResponse {
            let id = object?["messageId"] as? String, !id.isEmpty {
             return id
         }
-        if status >= 500 || status == 408 || status == 429 || object == nil {
+        if status >= 500 || status == 408 || status == 429 || status == 401 || status == 403 || object == nil {
             throw SendFailure.http(status: status, provider: "Gupshup", body: String(decoding: body.prefix(200), as: UTF8.self))
         }
         throw .rejected(code: nil, detail: "Gupshup HTTP \(status): \(object?["message"] as? String ?? "no messageId")")

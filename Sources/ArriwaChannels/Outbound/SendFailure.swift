@@ -20,7 +20,9 @@ public enum SendFailure: Error, Sendable, Hashable, CustomStringConvertible {
     /// The message cannot be expressed in the provider's format (too long, too many buttons…);
     /// `field` names the part at fault.
     case invalidContent(field: String, detail: String)
-    /// The tenant's provider is not configured well enough to send (missing credential, no address).
+    /// The tenant's provider cannot send for any lead (missing or refused credentials, a locked
+    /// account): an operator must act, so it is not reported to the engine (which would hand every
+    /// lead to a human); the rows wait in the dead letters for `arriwa outbox retry`.
     case configuration(String)
 
     /// The provider's error code, when there is one.
@@ -41,6 +43,8 @@ public enum SendFailure: Error, Sendable, Hashable, CustomStringConvertible {
         case 130429, 131057, 4, 80007: .throughput(code: code, detail: detail)
         case 131026: .undeliverable(code: code, detail: detail)
         case 131000, 1, 2: .technical("provider error \(code): \(detail)")
+        // Token expired or invalid, no permission, account locked or blocked, billing.
+        case 0, 10, 190, 200...299, 131031, 368, 131042: .configuration("the provider refused the account (\(code)): \(detail)")
         default: .rejected(code: code, detail: detail)
         }
     }
@@ -50,6 +54,7 @@ public enum SendFailure: Error, Sendable, Hashable, CustomStringConvertible {
         let detail = "\(provider) answered HTTP \(status)\(body.isEmpty ? "" : ": \(body.prefix(200))")"
         switch status {
         case 429: return .throughput(code: 429, detail: detail)
+        case 401, 403: return .configuration(detail)
         case 408, 500...: return .technical(detail)
         default: return .rejected(code: nil, detail: detail)
         }

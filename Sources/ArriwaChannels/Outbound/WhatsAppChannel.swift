@@ -17,6 +17,7 @@ public import Logging
 /// | 131026 undeliverable | dead | `failed` 131026 (the worker marks the contact); a handover after the 3rd |
 /// | 5xx, timeout | retried (1, 2 s …); dead at the `technicalAttempts`th | then `failed`: resend, handover after the 3rd |
 /// | other refusal | dead | `failed` with the code: resend, handover after the 3rd |
+/// | credentials / account refused (190, 10, 131031, 401…), content over the limits | dead, logged as an error | — (an operator fixes and retries the dead letters) |
 public struct WhatsAppChannel: Channel {
     public struct Configuration: Sendable {
         /// Failed technical attempts of one message before it is reported failed to the engine.
@@ -132,6 +133,7 @@ public struct WhatsAppChannel: Channel {
         case .rejected(let code, _):
             return await report(failure, code: code, message: message, tenant: tenant, metadata: metadata, title: failure.description)
         case .invalidContent, .configuration:
+            await failures.clear(message.id)
             logger.error("message cannot be sent", metadata: metadata)
             return .permanent(failure.description)
         }

@@ -23,7 +23,8 @@ struct ChannelHarness {
     let client: HTTPClient
     var store: any Store { test.store }
 
-    static func run(requestTimeout: Duration = .seconds(5), webhook: FakeWhatsAppProvider.Webhook? = nil,
+    /// - Parameter channelToken: the token the channel presents (the fake expects `token`).
+    static func run(requestTimeout: Duration = .seconds(5), webhook: FakeWhatsAppProvider.Webhook? = nil, channelToken: String = token,
                     _ body: (ChannelHarness) async throws -> Void) async throws {
         let test = try await ChannelTestStore.open()
         let fake = try await FakeWhatsAppProvider.start(.init(accessToken: token, webhook: webhook))
@@ -31,7 +32,7 @@ struct ChannelHarness {
         let deployments = Deployments(store: test.store)
         try await deployments.deploy(directory: root.appendingPathComponent("flows/demo-clinic").path, now: 0)
         let providers = TenantProviders(store: test.store, environment: [
-            "DEMO_CLINIC_WA_TOKEN": token, ProviderSettings.cloudBaseURLVariable: fake.baseURL,
+            "DEMO_CLINIC_WA_TOKEN": channelToken, ProviderSettings.cloudBaseURLVariable: fake.baseURL,
         ])
         let sealer = AddressSealer.random()
         let channel = WhatsAppChannel(store: test.store, providers: providers, sealer: sealer,

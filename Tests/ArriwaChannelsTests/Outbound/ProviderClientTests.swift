@@ -56,7 +56,7 @@ import Testing
                 _ = try await client.send(.text("x"), to: "15550100456", settings: wrong, idempotencyKey: "k")
                 Issue.record("a wrong key was accepted")
             } catch {
-                #expect(error as? SendFailure == .rejected(code: nil, detail: "Gupshup HTTP 401: Authentication Failed"))
+                #expect(error as? SendFailure == .configuration("Gupshup answered HTTP 401: {\"message\":\"Authentication Failed\",\"status\":\"error\"}"))
             }
             let evolution = ProviderSettings(kind: .evolution, sender: "i", baseURL: fake.baseURL, credential: "api-key")
             await fake.inject(.serverError(status: 502), for: "15550100456")

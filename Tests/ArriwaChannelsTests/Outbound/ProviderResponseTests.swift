@@ -34,6 +34,16 @@ import Testing
         if case .technical? = failure {} else { Issue.record("a bare 503 is not technical: \(String(describing: failure))") }
     }
 
+    @Test func refusedCredentialsAreConfigurationNotLeadFailures() {
+        let expired = Data(#"{"error":{"message":"Error validating access token","type":"OAuthException","code":190}}"#.utf8)
+        if case .configuration? = sendFailure({ _ = try ProviderResponse.cloudAPI(status: 401, body: expired) }) {} else {
+            Issue.record("an expired token (190) must not count against the lead")
+        }
+        if case .configuration? = sendFailure({ _ = try ProviderResponse.gupshup(status: 401, body: Data(#"{"status":"error","message":"Authentication Failed"}"#.utf8)) }) {} else {
+            Issue.record("Gupshup's 401 must not count against the lead")
+        }
+    }
+
     @Test func cloudOtherCodesAreRefusals() {
         let body = Data(#"{"error":{"message":"(#132001) Template name does not exist","code":132001,"error_data":{"details":"no such template"}}}"#.utf8)
         #expect(throws: SendFailure.rejected(code: 132001, detail: "no such template")) {
@@ -55,8 +65,8 @@ import Testing
     @Test func gupshupAndEvolutionIDs() throws {
         #expect(try ProviderResponse.gupshup(status: 202, body: Fixture.data("gupshup-send-response")) == "ee4a68a0-1203-4c85-8dc3-49d0b3226a35")
         #expect(try ProviderResponse.evolution(status: 201, body: Fixture.data("evolution-send-response")) == "3EB0F2C8A1D94E7B5C63")
-        #expect(throws: SendFailure.rejected(code: nil, detail: "Gupshup HTTP 401: Authentication Failed")) {
-            _ = try ProviderResponse.gupshup(status: 401, body: Data(#"{"status":"error","message":"Authentication Failed"}"#.utf8))
+        #expect(throws: SendFailure.rejected(code: nil, detail: "Gupshup HTTP 400: Invalid Destination")) {
+            _ = try ProviderResponse.gupshup(status: 400, body: Data(#"{"status":"error","message":"Invalid Destination"}"#.utf8))
         }
     }
 }

@@ -122,6 +122,18 @@ import Testing
         }
     }
 
+    @Test func aRefusedTokenIsDeadLetteredWithoutCountingAgainstTheLead() async throws {
+        try await H.run(channelToken: "expired-token") { h in
+            let lane = try await h.saveAddress()
+            let error = await #expect(throws: DeliveryError.self) {
+                _ = try await h.channel.send(h.message(lane: lane), tenant: H.tenant, idempotencyKey: "s1-m1", redelivery: false)
+            }
+            #expect(error?.kind == .permanent)
+            #expect(error?.message.contains("190") == true)
+            #expect(try await h.inboxStatuses(lane: lane).isEmpty, "an operator must fix the token; the lead is not handed over")
+        }
+    }
+
     @Test func noStoredAddressIsAPermanentErrorNamingTheSubscriber() async throws {
         try await H.run { h in
             let error = await #expect(throws: DeliveryError.self) {
