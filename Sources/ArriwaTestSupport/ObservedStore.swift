@@ -58,6 +58,9 @@ public final class ObservedStore: Store {
     public func latestSession(tenant: String, subscriberID: String) async throws -> SessionState? {
         try await base.latestSession(tenant: tenant, subscriberID: subscriberID)
     }
+    public func laneState(tenant: String, lane: String) async throws -> LaneState {
+        try await base.laneState(tenant: tenant, lane: lane)
+    }
     public func subscriber(tenant: String, lane: String) async throws -> SubscriberRecord? {
         try await base.subscriber(tenant: tenant, lane: lane)
     }
@@ -97,6 +100,9 @@ public final class ObservedStore: Store {
     }
     public func appendAudit(tenant: String, record: AuditRecord) async throws {
         try await base.appendAudit(tenant: tenant, record: record)
+    }
+    public func prune(olderThan cutoff: Int64, limit: Int) async throws -> PruneCounts {
+        try await base.prune(olderThan: cutoff, limit: limit)
     }
     public func saveContactAddress(_ address: ContactAddress) async throws { try await base.saveContactAddress(address) }
     public func contactAddress(tenant: String, lane: String) async throws -> ContactAddress? {

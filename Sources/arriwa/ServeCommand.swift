@@ -62,6 +62,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: ArgumentHelp("trace, debug, info, notice, warning, error (default info).", valueName: "level"))
     var logLevel: String?
 
+    @Option(name: .customLong("retention-days"),
+            help: ArgumentHelp("Days processed inbox entries and delivered outbox rows are kept (default 14, at least 8; ARRIWA_RETENTION_DAYS).",
+                               valueName: "days"))
+    var retentionDays: Int?
+
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
         let settings = try ServeSettings(command: self, env: env)
@@ -127,6 +132,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let dispatcher = OutboxDispatcher(store: store, destinations: destinations, metrics: metrics)
+        let pruner = RetentionPruner(store: store, configuration: .init(retentionDays: settings.retentionDays))
         let host = settings.host
         let app = ArriwaHTTPServer.makeApplication(
             configuration: .init(host: settings.host, port: settings.port),
@@ -136,7 +142,8 @@ struct ServeCommand: AsyncParsableCommand {
 
         // Graceful shutdown runs in reverse order: HTTP first, then timers, turns, deliveries.
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: dispatcher), .init(service: worker), .init(service: scheduler), .init(service: app)],
+            services: [.init(service: pruner), .init(service: dispatcher), .init(service: worker), .init(service: scheduler),
+                       .init(service: app)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         do {

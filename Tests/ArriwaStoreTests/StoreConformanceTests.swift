@@ -395,3 +395,70 @@ extension StoreConformanceTests {
         #expect(try await store.auditLog(tenant: "other", sessionID: nil, limit: 10).isEmpty)
     }
 }
+
+extension StoreConformanceTests {
+    // MARK: Retention
+
+    @Test("prune deletes only processed rows older than the cutoff, oldest first, up to the limit", arguments: StoreFixture.allCases)
+    func prune(_ fixture: StoreFixture) async throws {
+        let store = try await fixture.make()
+        defer { Task { try? await store.shutdown() } }
+        // Three leads: lanes 1 and 2 processed long ago, lane 3 still pending (old too).
+        for n in 1...3 { _ = try await store.appendInbox(Sample.item(n, id: "m\(n)", at: 1_000)) }
+        let claims = try await store.claimLanes(owner: "W", limit: 2, perLane: 1, now: 2_000, leaseMillis: 60_000)
+        #expect(claims.count == 2)
+        for claim in claims {
+            let n = Int(claim.lane.dropFirst("hash-".count)) ?? 0
+            var state = Sample.session(n)
+            state.id = "session-\(n)"
+            var commit = TurnCommit(tenant: Sample.tenant, lane: claim.lane, owner: "W", now: 2_000, consumed: claim.entries.map(\.seq),
+                                    session: state, releaseLane: true)
+            commit.add(effects: [Sample.send("msg-\(n)", session: state)])
+            _ = try await store.commitTurn(commit)
+        }
+        // One outbox row delivered at 3,000, the other left pending.
+        let rows = try await store.claimOutbox(owner: "D", limit: 1, now: 2_500, leaseMillis: 60_000)
+        let delivered = try #require(rows.first)
+        try await store.completeOutbox(id: delivered.id, owner: "D", outcome: .delivered(remoteID: "wamid.1"), now: 3_000)
+
+        // A cutoff before everything: nothing goes.
+        #expect(try await store.prune(olderThan: 500, limit: 100) == PruneCounts())
+        // Limit 1: the oldest done inbox entry and the delivered row.
+        #expect(try await store.prune(olderThan: 10_000, limit: 1) == PruneCounts(inbox: 1, outbox: 1))
+        #expect(try await store.prune(olderThan: 10_000, limit: 100) == PruneCounts(inbox: 1, outbox: 0))
+        #expect(try await store.prune(olderThan: 10_000, limit: 100) == PruneCounts())
+        // The pending entry, the pending outbox row and the sessions are still there.
+        #expect(try await store.pendingInboxCount() == 1)
+        #expect(try await store.outbox(OutboxFilter(tenant: Sample.tenant)).map(\.status) == [.pending])
+        for claim in claims {
+            let n = Int(claim.lane.dropFirst("hash-".count)) ?? 0
+            #expect(try await store.session(tenant: Sample.tenant, id: "session-\(n)") != nil)
+        }
+    }
+}
+
+extension StoreConformanceTests {
+    @Test("a lane's state is its subscriber with the latest session, or what exists of them", arguments: StoreFixture.allCases)
+    func laneState(_ fixture: StoreFixture) async throws {
+        let store = try await fixture.make()
+        defer { Task { try? await store.shutdown() } }
+        let empty = try await store.laneState(tenant: Sample.tenant, lane: "hash-1")
+        #expect(empty.subscriber == nil && empty.session == nil)
+        for (index, id) in ["m1", "m2"].enumerated() {
+            _ = try await store.appendInbox(Sample.item(1, id: id))
+            let claim = try #require(try await store.claimLanes(owner: "W", limit: 1, perLane: 1, now: 100, leaseMillis: 5_000).first)
+            var state = Sample.session(1)
+            state.id = "session-\(index)"
+            let commit = TurnCommit(tenant: Sample.tenant, lane: claim.lane, owner: "W", now: 200 + Int64(index), consumed: claim.entries.map(\.seq),
+                                    session: state, expectedTurn: nil,
+                                    subscriber: index == 0 ? SubscriberRecord(tenant: Sample.tenant, lane: claim.lane, subscriberID: state.subscriberID,
+                                                                              phoneHash: "hash-1", createdAt: 200) : nil,
+                                    releaseLane: true)
+            _ = try await store.commitTurn(commit)
+            let read = try await store.laneState(tenant: Sample.tenant, lane: "hash-1")
+            #expect(read.subscriber?.subscriberID == state.subscriberID)
+            #expect(read.session == state, "after session \(index)")
+        }
+        #expect(try await store.laneState(tenant: "other", lane: "hash-1").subscriber == nil)
+    }
+}

@@ -73,6 +73,9 @@ public protocol Store: Sendable {
     /// The lead's most recent session (returning lead), by subscriber id.
     func latestSession(tenant: String, subscriberID: String) async throws -> SessionState?
     func subscriber(tenant: String, lane: String) async throws -> SubscriberRecord?
+    /// The lane's subscriber and that subscriber's latest session — what a turn for an inbound
+    /// message reads first. One round trip where the store can; the default asks twice.
+    func laneState(tenant: String, lane: String) async throws -> LaneState
     /// Applies one turn atomically. See `TurnCommit`.
     func commitTurn(_ commit: TurnCommit) async throws -> TurnCommitResult
 
@@ -109,6 +112,13 @@ public protocol Store: Sendable {
     /// session id is empty when there is none).
     func appendAudit(tenant: String, record: AuditRecord) async throws
 
+    // MARK: Retention
+
+    /// Deletes up to `limit` processed rows older than `cutoff` (unix ms): inbox entries that
+    /// are done (received before it) and outbox rows that were delivered (before it). Pending,
+    /// failed and dead rows, sessions, timers and the logs are never pruned. Returns what went.
+    func prune(olderThan cutoff: Int64, limit: Int) async throws -> PruneCounts
+
     // MARK: Contacts
 
     /// Stores (or replaces) how to reach the lead of a lane: the provider address, sealed by the
@@ -116,4 +126,22 @@ public protocol Store: Sendable {
     func saveContactAddress(_ address: ContactAddress) async throws
     func contactAddress(tenant: String, lane: String) async throws -> ContactAddress?
     func eventLog(tenant: String, sessionID: String?, limit: Int) async throws -> [EventLogRecord]
+}
+
+/// A lane's subscriber and its latest session (see `Store.laneState`).
+public struct LaneState: Sendable {
+    public var subscriber: SubscriberRecord?
+    public var session: SessionState?
+
+    public init(subscriber: SubscriberRecord?, session: SessionState?) {
+        self.subscriber = subscriber
+        self.session = session
+    }
+}
+
+extension Store {
+    public func laneState(tenant: String, lane: String) async throws -> LaneState {
+        guard let subscriber = try await subscriber(tenant: tenant, lane: lane) else { return LaneState(subscriber: nil, session: nil) }
+        return LaneState(subscriber: subscriber, session: try await latestSession(tenant: tenant, subscriberID: subscriber.subscriberID))
+    }
 }

@@ -188,6 +188,14 @@ public enum OutboxOutcome: Sendable, Hashable {
     case dead(error: String)
 }
 
+/// One `completeOutbox` call, as queued for a batched write.
+struct OutboxCompletion: Sendable {
+    var id: Int64
+    var owner: String
+    var outcome: OutboxOutcome
+    var now: Int64
+}
+
 public struct OutboxFilter: Sendable, Hashable {
     public var tenant: String?
     public var status: OutboxStatus?
@@ -330,4 +338,17 @@ public struct ContactAddress: Sendable, Hashable {
         self.sealed = sealed
         self.updatedAt = updatedAt
     }
+}
+
+/// What one `prune` call deleted.
+public struct PruneCounts: Sendable, Hashable {
+    public var inbox: Int
+    public var outbox: Int
+
+    public init(inbox: Int = 0, outbox: Int = 0) {
+        self.inbox = inbox
+        self.outbox = outbox
+    }
+
+    public var total: Int { inbox + outbox }
 }

@@ -186,7 +186,7 @@ public actor InMemoryStore: Store {
         for timer in commit.schedule { timers[LaneKey(tenant: commit.tenant, lane: timer.timer.id)] = timer }
         var duplicates: [String] = []
         for item in commit.outbox {
-            let unique = "\(item.tenant)\u{0}\(item.destination)\u{0}\(item.key)"
+            let unique = Self.outboxUnique(item)
             guard outboxKeys.insert(unique).inserted else {
                 duplicates.append("\(item.destination)/\(item.key)")
                 continue
@@ -327,6 +327,28 @@ public actor InMemoryStore: Store {
             .map(\.record).prefix(max(0, limit)))
     }
 
+    private static func outboxUnique(_ item: OutboxItem) -> String {
+        "\(item.tenant)\u{0}\(item.destination)\u{0}\(item.key)"
+    }
+
+    public func prune(olderThan cutoff: Int64, limit: Int) async throws -> PruneCounts {
+        guard limit > 0 else { return PruneCounts() }
+        // As the SQL stores: the row and its unique key go together.
+        let oldInbox = inbox.values.filter { $0.status == "done" && $0.entry.item.receivedAt < cutoff }
+            .map(\.entry).sorted { $0.seq < $1.seq }.prefix(limit)
+        for entry in oldInbox {
+            inbox[entry.seq] = nil
+            inboxKeys.remove(LaneKey(tenant: entry.item.tenant, lane: entry.item.dedupeKey))
+        }
+        let oldOutbox = outboxRows.values.map(\.record)
+            .filter { $0.status == .delivered && ($0.deliveredAt ?? .max) < cutoff }.sorted { $0.id < $1.id }.prefix(limit)
+        for record in oldOutbox {
+            outboxRows[record.id] = nil
+            outboxKeys.remove(Self.outboxUnique(record.item))
+        }
+        return PruneCounts(inbox: oldInbox.count, outbox: oldOutbox.count)
+    }
+
     public func appendAudit(tenant: String, record: AuditRecord) async throws {
         audits.append((tenant, record))
     }
@@ -348,14 +370,15 @@ public actor InMemoryStore: Store {
 
 /// Delivery states in the order they can only move forward.
 public enum DeliveryRank {
+    /// Each state's rank; unknown states rank 0. The SQL stores apply the same table (`sql`).
+    static let ranks: [(state: String, rank: Int)] = [("pending", 0), ("failed", 1), ("sent", 2), ("delivered", 3), ("read", 4)]
+
     public static func rank(_ state: String) -> Int {
-        switch state {
-        case "pending": 0
-        case "failed": 1
-        case "sent": 2
-        case "delivered": 3
-        case "read": 4
-        default: 0
-        }
+        ranks.first { $0.state == state }?.rank ?? 0
+    }
+
+    /// The rank of a SQL expression holding a state, as a CASE expression built from `ranks`.
+    static func sql(_ expression: String) -> String {
+        "(CASE \(expression) " + ranks.map { "WHEN '\($0.state)' THEN \($0.rank)" }.joined(separator: " ") + " ELSE 0 END)"
     }
 }

@@ -29,3 +29,26 @@ extension PostgresStore {
         }
     }
 }
+
+extension PostgresStore {
+    public func prune(olderThan cutoff: Int64, limit: Int) async throws -> PruneCounts {
+        guard limit > 0 else { return PruneCounts() }
+        // Oldest first by key order; SKIP LOCKED leaves rows a worker holds for the next round.
+        let rows = try await rows("""
+            WITH inbox_gone AS (
+                DELETE FROM inbox WHERE seq IN (
+                    SELECT seq FROM inbox WHERE status = 'done' AND received_at < \(cutoff) ORDER BY seq LIMIT \(Int64(limit))
+                    FOR UPDATE SKIP LOCKED) RETURNING 1),
+            outbox_gone AS (
+                DELETE FROM outbox WHERE id IN (
+                    SELECT id FROM outbox WHERE status = 'delivered' AND delivered_at < \(cutoff) ORDER BY id LIMIT \(Int64(limit))
+                    FOR UPDATE SKIP LOCKED) RETURNING 1)
+            SELECT (SELECT COUNT(*) FROM inbox_gone) AS inbox, (SELECT COUNT(*) FROM outbox_gone) AS outbox
+            """)
+        guard let first = rows.first else { return PruneCounts() }
+        let row = StoredRow(first, table: "inbox")
+        let inbox: Int64 = try row.get("inbox")
+        let outbox: Int64 = try row.get("outbox")
+        return PruneCounts(inbox: Int(inbox), outbox: Int(outbox))
+    }
+}

@@ -21,53 +21,54 @@ extension PostgresStore {
         guard limit > 0 else { return [] }
         let until = now + leaseMillis
         let limit = Int64(limit), perLane = Int64(max(0, perLane))
-        return try await transaction { connection in
-            let claimed = try await rows("""
-                WITH candidates AS (
-                    SELECT i.tenant, i.lane, MIN(i.seq) AS first FROM inbox i
-                    WHERE i.status = 'pending'
-                      AND NOT EXISTS (SELECT 1 FROM lanes l WHERE l.tenant = i.tenant AND l.lane = i.lane AND l.lease_until > \(now))
-                    GROUP BY i.tenant, i.lane ORDER BY first LIMIT \(limit)
-                )
-                INSERT INTO lanes (tenant, lane, owner, lease_until)
-                SELECT tenant, lane, \(owner), \(until) FROM candidates ORDER BY tenant, lane
-                ON CONFLICT (tenant, lane) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
-                WHERE lanes.lease_until <= \(now)
-                RETURNING tenant, lane
-                """, on: connection)
-            guard !claimed.isEmpty else { return [] }
-            var tenants: [String] = [], lanes: [String] = []
-            for row in claimed {
-                let row = StoredRow(row, table: "lanes")
-                tenants.append(try row.get("tenant"))
-                lanes.append(try row.get("lane"))
-            }
-            let entries = try await rows("""
-                SELECT e.seq, e.tenant, e.lane, e.dedupe_key, e.kind, e.event::text AS event, e.received_at
-                FROM unnest(\(tenants)::text[], \(lanes)::text[]) AS c(tenant, lane)
-                CROSS JOIN LATERAL (
-                    SELECT * FROM inbox i WHERE i.tenant = c.tenant AND i.lane = c.lane AND i.status = 'pending' ORDER BY i.seq LIMIT \(perLane)
-                ) e
-                ORDER BY e.seq
-                """, on: connection)
-            var order: [LaneKey] = []
-            var byLane: [LaneKey: [InboxEntry]] = [:]
-            for row in entries {
-                let entry = try Self.inboxEntry(row)
-                let key = LaneKey(tenant: entry.item.tenant, lane: entry.item.lane)
-                if byLane[key] == nil { order.append(key) }
-                byLane[key, default: []].append(entry)
-            }
-            // A lane whose entries were all consumed meanwhile (or perLane 0) is given back.
-            let empty = zip(tenants, lanes).map { LaneKey(tenant: $0, lane: $1) }.filter { byLane[$0] == nil }
-            if !empty.isEmpty {
-                try await rows("""
-                    DELETE FROM lanes l USING unnest(\(empty.map(\.tenant))::text[], \(empty.map(\.lane))::text[]) AS e(tenant, lane)
-                    WHERE l.tenant = e.tenant AND l.lane = e.lane AND l.owner = \(owner)
-                    """, on: connection)
-            }
-            return order.map { LaneClaim(tenant: $0.tenant, lane: $0.lane, leaseUntil: until, entries: byLane[$0] ?? []) }
+        // No transaction around the two statements: the claim (one INSERT … RETURNING) is atomic on
+        // its own and the read needs no lock (the lease keeps other workers off the lane). A crash
+        // between them leaves a lease that expires. Two round trips and one commit per claim.
+        let claimed = try await rows("""
+            WITH candidates AS (
+                SELECT i.tenant, i.lane, MIN(i.seq) AS first FROM inbox i
+                WHERE i.status = 'pending'
+                  AND NOT EXISTS (SELECT 1 FROM lanes l WHERE l.tenant = i.tenant AND l.lane = i.lane AND l.lease_until > \(now))
+                GROUP BY i.tenant, i.lane ORDER BY first LIMIT \(limit)
+            )
+            INSERT INTO lanes (tenant, lane, owner, lease_until)
+            SELECT tenant, lane, \(owner), \(until) FROM candidates ORDER BY tenant, lane
+            ON CONFLICT (tenant, lane) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
+            WHERE lanes.lease_until <= \(now)
+            RETURNING tenant, lane
+            """)
+        guard !claimed.isEmpty else { return [] }
+        var tenants: [String] = [], lanes: [String] = []
+        for row in claimed {
+            let row = StoredRow(row, table: "lanes")
+            tenants.append(try row.get("tenant"))
+            lanes.append(try row.get("lane"))
         }
+        let entries = try await rows("""
+            SELECT e.seq, e.tenant, e.lane, e.dedupe_key, e.kind, e.event::text AS event, e.received_at
+            FROM unnest(\(tenants)::text[], \(lanes)::text[]) AS c(tenant, lane)
+            CROSS JOIN LATERAL (
+                SELECT * FROM inbox i WHERE i.tenant = c.tenant AND i.lane = c.lane AND i.status = 'pending' ORDER BY i.seq LIMIT \(perLane)
+            ) e
+            ORDER BY e.seq
+            """)
+        var order: [LaneKey] = []
+        var byLane: [LaneKey: [InboxEntry]] = [:]
+        for row in entries {
+            let entry = try Self.inboxEntry(row)
+            let key = LaneKey(tenant: entry.item.tenant, lane: entry.item.lane)
+            if byLane[key] == nil { order.append(key) }
+            byLane[key, default: []].append(entry)
+        }
+        // A lane whose entries were all consumed meanwhile (or perLane 0) is given back.
+        let empty = zip(tenants, lanes).map { LaneKey(tenant: $0, lane: $1) }.filter { byLane[$0] == nil }
+        if !empty.isEmpty {
+            try await rows("""
+                DELETE FROM lanes l USING unnest(\(empty.map(\.tenant))::text[], \(empty.map(\.lane))::text[]) AS e(tenant, lane)
+                WHERE l.tenant = e.tenant AND l.lane = e.lane AND l.owner = \(owner)
+                """)
+        }
+        return order.map { LaneClaim(tenant: $0.tenant, lane: $0.lane, leaseUntil: until, entries: byLane[$0] ?? []) }
     }
 
     public func releaseLane(tenant: String, lane: String, owner: String) async throws {

@@ -3,32 +3,36 @@ import PostgresNIO
 
 extension PostgresStore {
     public func messageLog(tenant: String, messageID: String) async throws -> MessageLogRecord? {
-        try await rows(Self.findMessage(tenant: tenant, messageID: messageID, lock: false)).first.map(Self.messageRecord)
+        try await rows(Self.findMessage(tenant: tenant, messageID: messageID)).first.map(Self.messageRecord)
     }
 
     /// Our id first, then the provider's.
-    private static func findMessage(tenant: String, messageID: String, lock: Bool) -> PostgresQuery {
+    private static func findMessage(tenant: String, messageID: String) -> PostgresQuery {
         """
         SELECT tenant, message_id, provider_message_id, session_id, lane, node, state, updated_at FROM message_log
         WHERE tenant = \(tenant) AND (message_id = \(messageID) OR provider_message_id = \(messageID))
-        ORDER BY message_id = \(messageID) DESC LIMIT 1 \(unescaped: lock ? "FOR UPDATE" : "")
+        ORDER BY message_id = \(messageID) DESC LIMIT 1
         """
     }
 
+    /// One statement (one round trip): find the row by our id or the provider's, lock it, and move
+    /// its state forward only (`DeliveryState.accepts`, in SQL).
     public func recordDelivery(tenant: String, messageID: String, providerMessageID: String?, state: String, at: Int64) async throws {
-        try await transaction { connection in
-            guard let first = try await rows(Self.findMessage(tenant: tenant, messageID: messageID, lock: true), on: connection).first else { return }
-            var record = try Self.messageRecord(first)
-            if let providerMessageID { record.providerMessageID = providerMessageID }
-            if DeliveryState.accepts(state, over: record.state) {
-                record.state = state
-                record.updatedAt = at
-            }
-            try await rows("""
-                UPDATE message_log SET provider_message_id = \(record.providerMessageID), state = \(record.state), updated_at = \(record.updatedAt)
-                WHERE tenant = \(tenant) AND message_id = \(record.messageID)
-                """, on: connection)
-        }
+        var builder = StatementBuilder()
+        let tenantBind = builder.bind(tenant), idBind = builder.bind(messageID), providerBind = builder.bind(providerMessageID)
+        let stateBind = "\(builder.bind(state))::text", atBind = builder.bind(at)
+        let accepts = "(\(DeliveryRank.sql(stateBind)) >= \(DeliveryRank.sql("m.state")) OR (m.state = 'failed' AND \(stateBind) = 'sent'))"
+        builder.append("""
+            WITH target AS (
+                SELECT tenant, message_id FROM message_log
+                WHERE tenant = \(tenantBind) AND (message_id = \(idBind) OR provider_message_id = \(idBind))
+                ORDER BY message_id = \(idBind) DESC LIMIT 1 FOR UPDATE)
+            UPDATE message_log m SET provider_message_id = COALESCE(\(providerBind), m.provider_message_id),
+                state = CASE WHEN \(accepts) THEN \(stateBind) ELSE m.state END,
+                updated_at = CASE WHEN \(accepts) THEN \(atBind) ELSE m.updated_at END
+            FROM target WHERE m.tenant = target.tenant AND m.message_id = target.message_id
+            """)
+        try await rows(builder.query)
     }
 
     public func auditLog(tenant: String, sessionID: String?, limit: Int) async throws -> [AuditRecord] {

@@ -24,22 +24,40 @@ extension PostgresStore {
             """).map(Self.outboxRecord)
     }
 
+    /// Concurrent completions (the dispatcher delivers many rows at once) are written together:
+    /// one UPDATE from arrays per batch (see BatchWriter). Each row is still guarded by its lease
+    /// owner and `status = 'pending'`, exactly as a single update would be.
     public func completeOutbox(id: Int64, owner: String, outcome: OutboxOutcome, now: Int64) async throws {
-        switch outcome {
-        case .delivered(let remoteID):
-            try await rows("""
-                UPDATE outbox SET status = 'delivered', delivered_at = \(now), remote_id = \(remoteID), owner = NULL
-                WHERE id = \(id) AND owner = \(owner) AND status = 'pending'
-                """)
-        case .retry(let at, let error):
-            try await rows("""
-                UPDATE outbox SET next_attempt_at = \(at), last_error = \(error), owner = NULL WHERE id = \(id) AND owner = \(owner) AND status = 'pending'
-                """)
-        case .dead(let error):
-            try await rows("""
-                UPDATE outbox SET status = 'dead', last_error = \(error), owner = NULL WHERE id = \(id) AND owner = \(owner) AND status = 'pending'
-                """)
+        try await completions.submit(OutboxCompletion(id: id, owner: owner, outcome: outcome, now: now)) { batch in
+            try await self.writeCompletions(batch)
         }
+    }
+
+    private func writeCompletions(_ batch: [OutboxCompletion]) async throws {
+        var kinds: [String] = [], remotes: [String] = [], hasRemote: [Bool] = [], ats: [Int64] = [], errors: [String] = []
+        for completion in batch {
+            switch completion.outcome {
+            case .delivered(let remoteID):
+                kinds.append("delivered"); remotes.append(remoteID ?? ""); hasRemote.append(remoteID != nil); ats.append(0); errors.append("")
+            case .retry(let at, let error):
+                kinds.append("retry"); remotes.append(""); hasRemote.append(false); ats.append(at); errors.append(error)
+            case .dead(let error):
+                kinds.append("dead"); remotes.append(""); hasRemote.append(false); ats.append(0); errors.append(error)
+            }
+        }
+        try await rows("""
+            UPDATE outbox o SET
+                status = CASE u.kind WHEN 'delivered' THEN 'delivered' WHEN 'dead' THEN 'dead' ELSE o.status END,
+                delivered_at = CASE WHEN u.kind = 'delivered' THEN u.now ELSE o.delivered_at END,
+                remote_id = CASE WHEN u.kind = 'delivered' THEN (CASE WHEN u.has_remote THEN u.remote END) ELSE o.remote_id END,
+                next_attempt_at = CASE WHEN u.kind = 'retry' THEN u.at ELSE o.next_attempt_at END,
+                last_error = CASE WHEN u.kind = 'delivered' THEN o.last_error ELSE u.error END,
+                owner = NULL
+            FROM unnest(\(batch.map(\.id))::bigint[], \(batch.map(\.owner))::text[], \(kinds)::text[], \(batch.map(\.now))::bigint[],
+                        \(remotes)::text[], \(hasRemote)::boolean[], \(ats)::bigint[], \(errors)::text[])
+                AS u(id, owner, kind, now, remote, has_remote, at, error)
+            WHERE o.id = u.id AND o.owner = u.owner AND o.status = 'pending'
+            """)
     }
 
     public func outbox(_ filter: OutboxFilter) async throws -> [OutboxRecord] {

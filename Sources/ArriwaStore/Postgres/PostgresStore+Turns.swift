@@ -19,12 +19,31 @@ extension PostgresStore {
     public func subscriber(tenant: String, lane: String) async throws -> SubscriberRecord? {
         try await rows("""
             SELECT tenant, lane, subscriber_id, phone_hash, bsuid, phone_encrypted, created_at FROM subscribers WHERE tenant = \(tenant) AND lane = \(lane)
-            """).first.map { postgresRow in
-            let row = StoredRow(postgresRow, table: "subscribers")
-            return SubscriberRecord(tenant: try row.get("tenant"), lane: try row.get("lane"), subscriberID: try row.get("subscriber_id"),
-                                    phoneHash: try row.optional("phone_hash"), bsuid: try row.optional("bsuid"),
-                                    phoneEncrypted: try row.optional("phone_encrypted", Data.self), createdAt: try row.get("created_at"))
-        }
+            """).first.map(Self.subscriber)
+    }
+
+    /// One round trip: the subscriber with its latest session joined laterally.
+    public func laneState(tenant: String, lane: String) async throws -> LaneState {
+        guard let first = try await rows("""
+            SELECT s.tenant, s.lane, s.subscriber_id, s.phone_hash, s.bsuid, s.phone_encrypted, s.created_at,
+                   x.id, x.attribution::text AS attribution, x.referral_raw, x.state::text AS state
+            FROM subscribers s
+            LEFT JOIN LATERAL (
+                SELECT id, attribution, referral_raw, state FROM sessions
+                WHERE tenant = s.tenant AND subscriber_id = s.subscriber_id ORDER BY created_at DESC, id DESC LIMIT 1
+            ) x ON true
+            WHERE s.tenant = \(tenant) AND s.lane = \(lane)
+            """).first else { return LaneState(subscriber: nil, session: nil) }
+        let subscriber = try Self.subscriber(first)
+        let hasSession = try StoredRow(first, table: "sessions").optional("id", String.self) != nil
+        return LaneState(subscriber: subscriber, session: hasSession ? try Self.session(first) : nil)
+    }
+
+    static func subscriber(_ postgresRow: PostgresRow) throws -> SubscriberRecord {
+        let row = StoredRow(postgresRow, table: "subscribers")
+        return SubscriberRecord(tenant: try row.get("tenant"), lane: try row.get("lane"), subscriberID: try row.get("subscriber_id"),
+                                phoneHash: try row.optional("phone_hash"), bsuid: try row.optional("bsuid"),
+                                phoneEncrypted: try row.optional("phone_encrypted", Data.self), createdAt: try row.get("created_at"))
     }
 
     /// The whole turn is one statement (one round trip, atomic on its own): data-modifying CTEs

@@ -35,6 +35,8 @@ public final class PostgresStore: Store {
     private let runTask: Task<Void, Never>
     private let lifecycle = Lifecycle()
     private let configuration: Configuration
+    /// Outbox completions from concurrent deliveries, written in one statement per batch.
+    let completions = BatchWriter<OutboxCompletion>()
 
     private init(endpoint: String, client: PostgresClient, logger: Logger, configuration: Configuration) {
         self.endpoint = endpoint

@@ -30,3 +30,21 @@ extension SQLiteStore {
         }
     }
 }
+
+extension SQLiteStore {
+    public func prune(olderThan cutoff: Int64, limit: Int) async throws -> PruneCounts {
+        guard limit > 0 else { return PruneCounts() }
+        return try await transaction {
+            // Oldest first by key order: old rows sit at the start of the table, so the scan stops early.
+            let inbox = try await query("""
+                DELETE FROM inbox WHERE seq IN (
+                    SELECT seq FROM inbox WHERE status = 'done' AND received_at < ? ORDER BY seq LIMIT ?) RETURNING seq
+                """, [.int64(cutoff), .integer(limit)]).count
+            let outbox = try await query("""
+                DELETE FROM outbox WHERE id IN (
+                    SELECT id FROM outbox WHERE status = 'delivered' AND delivered_at < ? ORDER BY id LIMIT ?) RETURNING id
+                """, [.int64(cutoff), .integer(limit)]).count
+            return PruneCounts(inbox: inbox, outbox: outbox)
+        }
+    }
+}

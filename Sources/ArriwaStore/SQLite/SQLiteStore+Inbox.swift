@@ -14,30 +14,42 @@ extension SQLiteStore {
         }
     }
 
+    /// Two statements: lease the free lanes with the oldest pending entries (one upsert that
+    /// returns what it took), then read the pending entries of every lane this owner holds, at
+    /// most `perLane` each (a window function), in arrival order.
     public func claimLanes(owner: String, limit: Int, perLane: Int, now: Int64, leaseMillis: Int64) async throws -> [LaneClaim] {
         guard limit > 0 else { return [] }
+        let until = now + leaseMillis
         return try await transaction {
             // Lanes with pending entries that nobody holds (no lease, or an expired one), oldest entry first.
-            let lanes = try await query("""
-                SELECT i.tenant, i.lane, MIN(i.seq) AS first FROM inbox i
-                WHERE i.status = 'pending'
-                  AND NOT EXISTS (SELECT 1 FROM lanes l WHERE l.tenant = i.tenant AND l.lane = i.lane AND l.lease_until > ?)
-                GROUP BY i.tenant, i.lane ORDER BY first LIMIT ?
-                """, [.int64(now), .integer(limit)])
-            var claims: [LaneClaim] = []
-            for lane in lanes {
-                let tenant = try lane.string("tenant"), name = try lane.string("lane")
-                try await execute("""
-                    INSERT INTO lanes (tenant, lane, owner, lease_until) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (tenant, lane) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
-                    """, [.text(tenant), .text(name), .text(owner), .int64(now + leaseMillis)])
-                let entries = try await query("""
-                    SELECT seq, tenant, lane, dedupe_key, kind, event, received_at FROM inbox
-                    WHERE tenant = ? AND lane = ? AND status = 'pending' ORDER BY seq LIMIT ?
-                    """, [.text(tenant), .text(name), .integer(max(0, perLane))]).map(Self.inboxEntry)
-                claims.append(LaneClaim(tenant: tenant, lane: name, leaseUntil: now + leaseMillis, entries: entries))
+            let claimed = try await query("""
+                INSERT INTO lanes (tenant, lane, owner, lease_until)
+                SELECT tenant, lane, ?, ? FROM (
+                    SELECT i.tenant, i.lane, MIN(i.seq) AS first FROM inbox i
+                    WHERE i.status = 'pending'
+                      AND NOT EXISTS (SELECT 1 FROM lanes l WHERE l.tenant = i.tenant AND l.lane = i.lane AND l.lease_until > ?)
+                    GROUP BY i.tenant, i.lane ORDER BY first LIMIT ?) WHERE true
+                ON CONFLICT (tenant, lane) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
+                RETURNING tenant, lane
+                """, [.text(owner), .int64(until), .int64(now), .integer(limit)])
+            guard !claimed.isEmpty else { return [] }
+            let entries = try await query("""
+                SELECT seq, tenant, lane, dedupe_key, kind, event, received_at FROM (
+                    SELECT i.seq, i.tenant, i.lane, i.dedupe_key, i.kind, i.event, i.received_at,
+                           ROW_NUMBER() OVER (PARTITION BY i.tenant, i.lane ORDER BY i.seq) AS n
+                    FROM lanes l JOIN inbox i ON i.tenant = l.tenant AND i.lane = l.lane AND i.status = 'pending'
+                    WHERE l.owner = ? AND l.lease_until = ?)
+                WHERE n <= ? ORDER BY seq
+                """, [.text(owner), .int64(until), .integer(max(0, perLane))]).map(Self.inboxEntry)
+            var order: [(tenant: String, lane: String)] = []
+            var byLane: [String: [InboxEntry]] = [:]
+            for entry in entries {
+                let key = "\(entry.item.tenant)\u{0}\(entry.item.lane)"
+                if byLane[key] == nil { order.append((entry.item.tenant, entry.item.lane)) }
+                byLane[key, default: []].append(entry)
             }
-            return claims
+            return order.map { LaneClaim(tenant: $0.tenant, lane: $0.lane, leaseUntil: until,
+                                         entries: byLane["\($0.tenant)\u{0}\($0.lane)"] ?? []) }
         }
     }
 

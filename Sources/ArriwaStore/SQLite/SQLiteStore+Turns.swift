@@ -22,12 +22,30 @@ extension SQLiteStore {
         try await read {
             try await query("""
                 SELECT tenant, lane, subscriber_id, phone_hash, bsuid, phone_encrypted, created_at FROM subscribers WHERE tenant = ? AND lane = ?
-                """, [.text(tenant), .text(lane)]).first.map { row in
-                SubscriberRecord(tenant: try row.string("tenant"), lane: try row.string("lane"), subscriberID: try row.string("subscriber_id"),
-                                 phoneHash: row.optionalString("phone_hash"), bsuid: row.optionalString("bsuid"),
-                                 phoneEncrypted: row.optionalData("phone_encrypted"), createdAt: try row.int("created_at"))
-            }
+                """, [.text(tenant), .text(lane)]).first.map(Self.subscriber)
         }
+    }
+
+    /// One statement: the subscriber with its latest session (a correlated subquery picks it).
+    public func laneState(tenant: String, lane: String) async throws -> LaneState {
+        try await read {
+            guard let row = try await query("""
+                SELECT s.tenant, s.lane, s.subscriber_id, s.phone_hash, s.bsuid, s.phone_encrypted, s.created_at,
+                       x.id, x.attribution, x.referral_raw, x.state
+                FROM subscribers s
+                LEFT JOIN sessions x ON x.tenant = s.tenant AND x.rowid = (
+                    SELECT rowid FROM sessions WHERE tenant = s.tenant AND subscriber_id = s.subscriber_id
+                    ORDER BY created_at DESC, rowid DESC LIMIT 1)
+                WHERE s.tenant = ? AND s.lane = ?
+                """, [.text(tenant), .text(lane)]).first else { return LaneState(subscriber: nil, session: nil) }
+            return LaneState(subscriber: try Self.subscriber(row), session: row.optionalString("id") == nil ? nil : try Self.session(row))
+        }
+    }
+
+    static func subscriber(_ row: SQLiteRow) throws -> SubscriberRecord {
+        SubscriberRecord(tenant: try row.string("tenant"), lane: try row.string("lane"), subscriberID: try row.string("subscriber_id"),
+                         phoneHash: row.optionalString("phone_hash"), bsuid: row.optionalString("bsuid"),
+                         phoneEncrypted: row.optionalData("phone_encrypted"), createdAt: try row.int("created_at"))
     }
 
     public func commitTurn(_ commit: TurnCommit) async throws -> TurnCommitResult {
@@ -65,13 +83,24 @@ extension SQLiteStore {
                           .text(timer.dedupeKey), .text(timer.event)])
             }
             var duplicates: [String] = []
-            for item in rows.outbox {
+            if !rows.outbox.isEmpty {
+                // One multi-row insert; the rows it did not return were already there (duplicates).
+                let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)", count: rows.outbox.count).joined(separator: ", ")
+                let binds = rows.outbox.flatMap { item -> [SQLiteData] in
+                    [.text(item.tenant), .text(item.key), .text(item.destination), .text(item.sessionID), .text(item.lane),
+                     .text(item.effect), .int64(item.availableAt), .int64(item.availableAt), .int64(commit.now)]
+                }
                 let inserted = try await query("""
                     INSERT INTO outbox (tenant, key, destination, session_id, lane, effect, available_at, status, attempts, next_attempt_at, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT (tenant, destination, key) DO NOTHING RETURNING id
-                    """, [.text(item.tenant), .text(item.key), .text(item.destination), .text(item.sessionID), .text(item.lane),
-                          .text(item.effect), .int64(item.availableAt), .int64(item.availableAt), .int64(commit.now)])
-                if inserted.isEmpty { duplicates.append("\(item.destination)/\(item.key)") }
+                    VALUES \(values) ON CONFLICT (tenant, destination, key) DO NOTHING RETURNING destination, key
+                    """, binds)
+                let stored = Set(try inserted.map { "\(try $0.string("destination"))/\(try $0.string("key"))" })
+                var seen: Set<String> = []
+                for item in rows.outbox {
+                    let name = "\(item.destination)/\(item.key)"
+                    // A key twice in one commit: the first is stored, the repeat is a duplicate.
+                    if !stored.contains(name) || !seen.insert(name).inserted { duplicates.append(name) }
+                }
             }
             for message in commit.messages {
                 try await execute("""

@@ -29,6 +29,11 @@ public actor SQLiteStore: Store {
     private var busy = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
     private var closed = false
+    /// Group commit (see `transaction`): whether a leader is running groups, and who waits.
+    private var leadingGroup = false
+    private var groupQueue: [(job: GroupedTransaction, waiter: CheckedContinuation<Bool, Never>?)] = []
+    /// Transactions one group runs at most.
+    static let maxGroup = 64
 
     private init(path: String, connection: SQLiteConnection, logger: Logger) {
         self.path = path
@@ -82,18 +87,100 @@ public actor SQLiteStore: Store {
         return try await body()
     }
 
-    /// Runs `body` in one write transaction (`BEGIN IMMEDIATE`: the file's write lock is taken up
+    /// Runs `body` in a write transaction (`BEGIN IMMEDIATE`: the file's write lock is taken up
     /// front, so two processes never deadlock upgrading read locks). Any error rolls back.
+    ///
+    /// Group commit: transactions that arrive while another group holds the connection wait and
+    /// then run together, in arrival order, inside ONE transaction — one `BEGIN`/`COMMIT` and one
+    /// WAL commit for the lot instead of one each. If any of them throws, the group is rolled back
+    /// and each is run again in a transaction of its own, so a failure never touches the others
+    /// and every caller sees exactly its own result, as if it had run alone.
     func transaction<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        try await exclusive {
+        try await withoutActuallyEscaping(body) { body in
+            var outcome: Result<T, any Error>?
+            let job = GroupedTransaction(
+                run: {
+                    do {
+                        outcome = .success(try await body())
+                        return true
+                    } catch {
+                        outcome = .failure(error)
+                        return false
+                    }
+                },
+                fail: { error in outcome = .failure(error) })
+            // Not leading: wait until a leader ran us, or hands us the lead.
+            if leadingGroup {
+                let lead = await withCheckedContinuation { continuation in
+                    groupQueue.append((job, continuation))
+                }
+                if lead { await leadGroups() }
+            } else {
+                leadingGroup = true
+                groupQueue.insert((job, nil), at: 0)
+                await leadGroups()
+            }
+            guard let outcome else { throw StoreError(.unavailable, "SQLite \(path): a grouped transaction did not run") }
+            return try outcome.get()
+        }
+    }
+
+    /// Runs the queued transactions as one group, then hands the lead to the next waiter (so a
+    /// leader never works for others indefinitely under sustained load).
+    private func leadGroups() async {
+        let batch = groupQueue.prefix(Self.maxGroup)
+        groupQueue.removeFirst(batch.count)
+        do {
+            try await exclusive { try await runGroup(batch.map(\.job)) }
+        } catch {
+            for entry in batch { entry.job.fail(error) }
+        }
+        for entry in batch { entry.waiter?.resume(returning: false) }
+        if groupQueue.isEmpty {
+            leadingGroup = false
+        } else if let next = groupQueue.first?.waiter {
+            groupQueue[0].waiter = nil
+            next.resume(returning: true)
+        } else {
+            await leadGroups()
+        }
+    }
+
+    private func runGroup(_ jobs: [GroupedTransaction]) async throws {
+        if jobs.count > 1 {
             try await execute("BEGIN IMMEDIATE")
-            do {
-                let result = try await body()
-                try await execute("COMMIT")
-                return result
-            } catch {
+            var succeeded = true
+            for job in jobs where succeeded {
+                succeeded = await job.run()
+            }
+            if succeeded {
+                do {
+                    try await execute("COMMIT")
+                    return
+                } catch {
+                    try? await execute("ROLLBACK")
+                }
+            } else {
                 try? await execute("ROLLBACK")
-                throw error
+            }
+        }
+        // Alone: one transaction each (the group failed, or there was one).
+        for job in jobs {
+            do {
+                try await execute("BEGIN IMMEDIATE")
+            } catch {
+                job.fail(error)
+                continue
+            }
+            if await job.run() {
+                do {
+                    try await execute("COMMIT")
+                } catch {
+                    try? await execute("ROLLBACK")
+                    job.fail(error)
+                }
+            } else {
+                try? await execute("ROLLBACK")
             }
         }
     }
@@ -162,4 +249,12 @@ public actor SQLiteStore: Store {
             try await connection.close()
         }
     }
+}
+
+/// A transaction body queued for a group (see `SQLiteStore.transaction`): `run` executes it and
+/// keeps its result for the caller, answering whether it succeeded; `fail` records an error that
+/// kept it from running.
+struct GroupedTransaction {
+    let run: () async -> Bool
+    let fail: (any Error) -> Void
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ArriwaRuntime
 import Logging
 
 /// `arriwa serve`'s settings: options first, then the environment, then defaults.
@@ -9,6 +10,7 @@ struct ServeSettings {
     var workers: Int
     var logFormat: ServeCommand.LogFormat
     var logLevel: Logger.Level
+    var retentionDays: Int
 
     init(command: ServeCommand, env: [String: String]) throws {
         func value(_ name: String) -> String? {
@@ -37,6 +39,12 @@ struct ServeSettings {
             throw ValidationError("log level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         logLevel = level
+        let retention = command.retentionDays ?? value("ARRIWA_RETENTION_DAYS").map { Int($0) ?? -1 } ?? 14
+        guard retention >= RetentionPruner.Configuration.minimumDays else {
+            throw ValidationError("retention must be at least \(RetentionPruner.Configuration.minimumDays) days (--retention-days or "
+                + "ARRIWA_RETENTION_DAYS): processed inbox rows are the dedupe record of webhook redeliveries, which Meta retries for 7 days")
+        }
+        retentionDays = retention
     }
 }
 

@@ -1,6 +1,11 @@
 /// Wakes idle polling loops early: the webhook after an append, the scheduler after promoting
 /// timers, a finished delivery for the dispatcher. A wake with nobody waiting is remembered once,
 /// so a wake between "found nothing" and "wait" is not lost.
+///
+/// A wake resumes as many waiters as there is new work for (`wake(upTo:)`, one by default), the
+/// longest-waiting first — not all of them: sixteen loops racing to claim one new inbox entry cost
+/// fifteen wasted claims. Loops that found work poll again at once, so work beyond the woken
+/// loops is still picked up without waiting.
 public actor WakeSignal {
     private var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
     private var nextID = 0
@@ -8,15 +13,20 @@ public actor WakeSignal {
 
     public init() {}
 
-    /// Resumes every waiter (or the next one to wait).
-    public func wake() {
+    /// Resumes up to `count` waiters, longest-waiting first (or makes the next wait return at once).
+    public func wake(upTo count: Int = 1) {
         guard !waiters.isEmpty else {
             pending = true
             return
         }
-        let resumed = waiters
-        waiters = [:]
-        for continuation in resumed.values { continuation.resume() }
+        for id in waiters.keys.sorted().prefix(max(1, count)) {
+            waiters.removeValue(forKey: id)?.resume()
+        }
+    }
+
+    /// Resumes every waiter.
+    public func wakeAll() {
+        wake(upTo: waiters.count)
     }
 
     /// Returns on the next `wake()` or after `timeout`, whichever comes first.

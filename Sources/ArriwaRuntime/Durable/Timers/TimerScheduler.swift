@@ -63,7 +63,7 @@ public final class TimerScheduler: Service, Sendable {
             let moved = try await store.promoteDueTimers(now: now, limit: configuration.batch)
             if moved > 0 {
                 metrics.timersPromoted.increment(by: Int64(moved))
-                await workers.wake()
+                await workers.wake(upTo: moved)
                 logger.debug("timers promoted", metadata: ["count": "\(moved)"])
                 if moved >= configuration.batch { return 0 }
             }

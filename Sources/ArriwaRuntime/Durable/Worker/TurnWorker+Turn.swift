@@ -24,7 +24,8 @@ extension TurnWorker {
 
         switch item.event {
         case .inbound(var message):
-            let known = try await store.subscriber(tenant: item.tenant, lane: item.lane)
+            let lane = try await store.laneState(tenant: item.tenant, lane: item.lane)
+            let known = lane.subscriber
             let subscriberID = known?.subscriberID ?? configuration.newSubscriberID()
             if known == nil {
                 subscriber = SubscriberRecord(tenant: item.tenant, lane: item.lane, subscriberID: subscriberID,
@@ -32,7 +33,7 @@ extension TurnWorker {
             }
             message.contact.subscriberID = subscriberID
             event = .inbound(message)
-            state = try await store.latestSession(tenant: item.tenant, subscriberID: subscriberID)
+            state = lane.session
         case .status(var status):
             if let log = try await store.messageLog(tenant: item.tenant, messageID: status.messageID) {
                 try await store.recordDelivery(tenant: item.tenant, messageID: log.messageID, providerMessageID: nil,
@@ -91,8 +92,7 @@ extension TurnWorker {
     }
 
     private func latestSession(tenant: String, lane: String) async throws -> SessionState? {
-        guard let subscriber = try await store.subscriber(tenant: tenant, lane: lane) else { return nil }
-        return try await store.latestSession(tenant: tenant, subscriberID: subscriber.subscriberID)
+        try await store.laneState(tenant: tenant, lane: lane).session
     }
 
     /// The engine, asked again with the classifier's answer when it needs one.

@@ -85,9 +85,9 @@ public final class TurnWorker: Service, Sendable {
         self.logger = logger
     }
 
-    /// Ends an idle wait now (the webhook calls this after an append).
-    public func wake() async {
-        await signal.wake()
+    /// Ends the idle wait of up to `count` loops now (the webhook calls this after an append).
+    public func wake(upTo count: Int = 1) async {
+        await signal.wake(upTo: count)
     }
 
     public func run() async throws {
