@@ -127,6 +127,8 @@ let package = Package(
             name: "arriwa",
             dependencies: [
                 "ArriwaCore", "ArriwaStore", "ArriwaRuntime", "ArriwaClassify", "ArriwaServer", "ArriwaChannels", "ArriwaSinks",
+                // `arriwa fake-provider` runs the fake WhatsApp provider for demos.
+                "ArriwaTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -143,6 +145,10 @@ let package = Package(
             name: "ArriwaBenchmarks",
             dependencies: [
                 "ArriwaCore", "ArriwaStore", "ArriwaRuntime", "CMallocCounter",
+                // The ingest benchmark: the real webhook route, and a load generator on loopback.
+                "ArriwaServer", "ArriwaChannels",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -158,6 +164,8 @@ let package = Package(
                 "ArriwaCore", "ArriwaStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // The fake WhatsApp provider posts status webhooks back.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -204,6 +212,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // The HTTP app (route and end-to-end tests) takes a Prometheus registry.
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings

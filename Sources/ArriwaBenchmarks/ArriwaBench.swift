@@ -11,7 +11,7 @@ struct ArriwaBench: AsyncParsableCommand {
         commandName: "arriwa-bench",
         abstract: "Benchmarks of the Arriwa engine and durable runtime (../shared/bench/WORKLOAD.md).",
         discussion: "Figures are ratios measured in one run on a shared machine, never timed assertions.",
-        subcommands: [EngineBenchmark.self, DurableFunnelBenchmark.self, TimersBenchmark.self]
+        subcommands: [EngineBenchmark.self, DurableFunnelBenchmark.self, TimersBenchmark.self, IngestBenchmark.self]
     )
 
     static func main() async {

@@ -15,7 +15,8 @@ import NIOCore
 /// - `POST /v1/tenants/{tenant}/crm/webhook` — CRM lead changes → conversion levels (`CRMWebhookController`);
 /// - `GET /healthz` — the process is alive;
 /// - `GET /readyz` — the store answers a ping in time (503 otherwise);
-/// - `GET /metrics` — Prometheus text format.
+/// - `GET /metrics` — Prometheus text format;
+/// - `/webhook/{tenant}/{secret}/{cloud|gupshup|evolution}` — WhatsApp providers (`ProviderRoutes`).
 public enum ArriwaHTTPServer {
     public struct Configuration: Sendable {
         public var host: String
@@ -49,10 +50,13 @@ public enum ArriwaHTTPServer {
         public var wake: @Sendable () async -> Void
         /// Tenant sink settings for the Stripe and CRM webhooks (default: read from the store, secrets from the process environment).
         public var sinkConfigs: SinkConfigs?
+        /// The WhatsApp provider webhooks (`/webhook/{tenant}/{secret}/{provider}`); none when nil.
+        public var providers: ProviderRoutes?
 
         public init(store: any Store, deployments: Deployments, secrets: TenantSecrets, clock: any RuntimeClock = SystemClock(),
                     metrics: RuntimeMetrics, registry: PrometheusCollectorRegistry, wake: @escaping @Sendable () async -> Void,
-                    sinkConfigs: SinkConfigs? = nil) {
+                    sinkConfigs: SinkConfigs? = nil, providers: ProviderRoutes? = nil) {
+            self.providers = providers
             self.store = store
             self.deployments = deployments
             self.secrets = secrets
@@ -85,6 +89,7 @@ public enum ArriwaHTTPServer {
         router.get("/healthz") { request, context in try await health.healthz(request, context: context) }
         router.get("/readyz") { request, context in try await health.readyz(request, context: context) }
         router.get("/metrics") { request, context in try await health.metrics(request, context: context) }
+        dependencies.providers?.register(on: router, configuration: configuration, dependencies: dependencies, logger: logger)
         return router
     }
 

@@ -7,7 +7,7 @@ struct Arriwa: AsyncParsableCommand {
         commandName: "arriwa",
         abstract: "Durable workflow-graph engine for WhatsApp lead-qualification funnels.",
         discussion: "Exit codes: 0 success, 1 findings or a failed check, 2 usage errors and unreadable input.",
-        subcommands: [ValidateCommand.self, TestCommand.self, ChatCommand.self, ServeCommand.self, DeployCommand.self, MigrateCommand.self, PruneCommand.self, OutboxCommand.self, GraphCommand.self, SchemaCommand.self, BenchCommand.self]
+        subcommands: [ValidateCommand.self, TestCommand.self, ChatCommand.self, ServeCommand.self, DeployCommand.self, MigrateCommand.self, PruneCommand.self, OutboxCommand.self, FakeProviderCommand.self, GraphCommand.self, SchemaCommand.self, BenchCommand.self]
     )
 
     /// As ArgumentParser's, but usage errors exit 2 (as linters do) instead of EX_USAGE (64).

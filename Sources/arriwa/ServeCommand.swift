@@ -30,6 +30,9 @@ struct ServeCommand: AsyncParsableCommand {
           unlisted sinks only log. Stripe: POST /v1/tenants/<tenant>/stripe/webhook; CRM levels:
           POST /v1/tenants/<tenant>/crm/webhook?secret=<tenant secret>.
         Model classifier: ARRIWA_LLM_BASE_URL, ARRIWA_LLM_MODEL (see arriwa chat --help).
+        WhatsApp sending: ARRIWA_CONTACT_KEY (32 bytes, base64) seals leads' numbers; each tenant sends through
+          its tenant.yaml provider with the credentials its *_env keys name. ARRIWA_WHATSAPP_BASE_URL points the
+          Cloud API elsewhere (e.g. arriwa fake-provider). Without the key, messages are only recorded.
         SIGTERM or SIGINT stops gracefully: the webhook first, then timers, turns in flight and deliveries.
         See docs/operations.md.
         """
@@ -90,9 +93,11 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let deployments = Deployments(store: store)
+        var deployed: [FlowVersionRecord] = []
         for directory in deploy {
             do {
                 let record = try await deployments.deploy(directory: directory, now: SystemClock.nowMillis())
+                deployed.append(record)
                 let variable = TenantSecrets.variableName(for: record.tenant)
                 if env[variable] == nil {
                     logger.warning("no webhook secret for the tenant: its webhook refuses every request",
@@ -105,6 +110,15 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
 
+        let providers: ProviderRoutes?
+        do {
+            providers = try ProviderSetup.routes(for: deployed, env: env, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("arriwa serve: \(error)\n".utf8))
+            try? await store.shutdown()
+            throw ExitCode(2)
+        }
+
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         let signal = WakeSignal()
         let worker = TurnWorker(store: store, deployments: deployments,
@@ -113,13 +127,22 @@ struct ServeCommand: AsyncParsableCommand {
         let scheduler = TimerScheduler(store: store, workers: signal, metrics: metrics)
         var destinations = Self.destinations(env: env, client: httpClient, logger: logger)
         SinkWiring.register(into: &destinations, store: store, env: env, client: httpClient, logger: logger)
+        do {
+            destinations.channel = try ServeChannel.make(env: env, store: store, client: httpClient, wake: { await signal.wake() },
+                                                         logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("arriwa serve: \(error)\n".utf8))
+            try? await httpClient.shutdown()
+            try? await store.shutdown()
+            throw ExitCode(2)
+        }
         let dispatcher = OutboxDispatcher(store: store, destinations: destinations, metrics: metrics)
         let pruner = RetentionPruner(store: store, configuration: .init(retentionDays: settings.retentionDays))
         let host = settings.host
         let app = ArriwaHTTPServer.makeApplication(
             configuration: .init(host: settings.host, port: settings.port),
             dependencies: .init(store: store, deployments: deployments, secrets: .environment(env), metrics: metrics,
-                                registry: registry, wake: { await signal.wake() }),
+                                registry: registry, wake: { await signal.wake() }, providers: providers),
             onServerRunning: { port in logger.info("listening", metadata: ["host": "\(host)", "port": "\(port)"]) })
 
         // Graceful shutdown runs in reverse order: HTTP first, then timers, turns, deliveries.

@@ -9,10 +9,14 @@ public struct DeliveryError: Error, Sendable, CustomStringConvertible {
 
     public var kind: Kind
     public var message: String
+    /// For a transient failure: the earliest retry the destination asked for (a rate limit's
+    /// backoff), in milliseconds. The dispatcher waits at least this long, and at least its own backoff.
+    public var retryAfterMillis: Int64?
 
-    public init(_ kind: Kind, _ message: String) {
+    public init(_ kind: Kind, _ message: String, retryAfterMillis: Int64? = nil) {
         self.kind = kind
         self.message = message
+        self.retryAfterMillis = retryAfterMillis
     }
 
     public static func transient(_ message: String) -> DeliveryError { DeliveryError(.transient, message) }

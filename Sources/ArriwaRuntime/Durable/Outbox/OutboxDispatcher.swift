@@ -129,7 +129,7 @@ public final class OutboxDispatcher: Service, Sendable {
                 metrics.deadLetters.increment()
                 logger.error("outbox row dead-lettered", metadata: metadata)
             } else {
-                let wait = configuration.backoff(afterAttempt: record.attempts)
+                let wait = max(configuration.backoff(afterAttempt: record.attempts), failure.retryAfterMillis ?? 0)
                 outcome = .retry(at: await clock.now() + wait, error: failure.description)
                 metadata["retry_in_ms"] = "\(wait)"
                 logger.warning("delivery failed; will retry", metadata: metadata)

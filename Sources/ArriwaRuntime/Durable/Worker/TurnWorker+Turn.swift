@@ -71,6 +71,14 @@ extension TurnWorker {
                                 session: newState, expectedTurn: newState?.id == state?.id ? state?.turn : nil,
                                 subscriber: subscriber, releaseLane: releaseLane)
         commit.add(effects: effects)
+        // An undeliverable number (131026: not on WhatsApp, old client, terms not accepted) marks the
+        // contact in the audit trail, whether the channel was refused at once or the provider's
+        // status webhook said so later. The engine's resend rules tell the manager after the 3rd.
+        if case .status(let status) = event, status.state == .failed, status.errorCode == 131026, let session = newState {
+            commit.audit.append(AuditRecord(type: "contact_undeliverable", sessionID: session.id,
+                                            detail: "subscriber \(session.subscriberID): message \(status.messageID) undeliverable (131026)",
+                                            at: now))
+        }
         let result = try await store.commitTurn(commit)
         let committedAt = await clock.now()
         metrics.turns.increment()
