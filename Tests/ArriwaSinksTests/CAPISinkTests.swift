@@ -73,6 +73,25 @@ import Testing
         }
     }
 
+    @Test func aRowWhoseEarlierAttemptLeftNoOutcomeIsRefusedNotResent() async throws {
+        try await SinksHarness.run { h in
+            // A retry after a recorded failure is sent; a row in doubt (its earlier attempt was
+            // killed mid-delivery) is refused: Meta does not deduplicate, so never twice.
+            var retried = SinksHarness.record(SinksHarness.emission("QUALIFY_COMPLETE", session: "d1"), id: 1)
+            retried.attempts = 2
+            retried.lastError = "capi answered HTTP 503"
+            _ = try await h.capi.deliver(retried)
+            #expect(await h.meta.eventRequestCount() == 1)
+            var doubtful = SinksHarness.record(SinksHarness.emission("QUALIFY_COMPLETE", session: "d2"), id: 2)
+            doubtful.attempts = 2
+            doubtful.inDoubt = true
+            let error = await #expect(throws: DeliveryError.self) { _ = try await h.capi.deliver(doubtful) }
+            #expect(error?.kind == .permanent)
+            #expect(error?.message.hasPrefix("in doubt") == true)
+            #expect(await h.meta.eventRequestCount() == 1)
+        }
+    }
+
     @Test func concurrentRowsAreBatchedIntoOneRequestPerDataset() async throws {
         try await SinksHarness.run(window: .milliseconds(300)) { h in
             let rows = (0..<5).map { SinksHarness.record(SinksHarness.emission("QUALIFY_COMPLETE", session: "b\($0)"), id: Int64($0)) }

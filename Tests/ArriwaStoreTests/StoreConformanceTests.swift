@@ -462,3 +462,33 @@ extension StoreConformanceTests {
         #expect(try await store.laneState(tenant: "other", lane: "hash-1").subscriber == nil)
     }
 }
+
+extension StoreConformanceTests {
+    @Test("a row claimed again after an uncompleted lease is in doubt; after a recorded retry or a replay it is not", arguments: StoreFixture.allCases)
+    func outboxInDoubt(_ fixture: StoreFixture) async throws {
+        let store = try await fixture.make()
+        defer { Task { try? await store.shutdown() } }
+        _ = try await store.appendInbox(Sample.item(1, id: "m1"))
+        let claim = try #require(try await store.claimLanes(owner: "W", limit: 1, perLane: 1, now: 100, leaseMillis: 5_000).first)
+        let state = Sample.session(1)
+        var commit = TurnCommit(tenant: Sample.tenant, lane: claim.lane, owner: "W", now: 200, consumed: claim.entries.map(\.seq),
+                                session: state, releaseLane: true)
+        commit.add(effects: [Sample.emit("evt-1", session: state)])
+        _ = try await store.commitTurn(commit)
+
+        let first = try await store.claimOutbox(owner: "A", limit: 10, now: 1_000, leaseMillis: 1_000)
+        #expect(!first.isEmpty && first.allSatisfy { !$0.inDoubt })
+        // A's lease runs out without a completion (A died mid-delivery): B's claim is in doubt.
+        let second = try await store.claimOutbox(owner: "B", limit: 10, now: 2_500, leaseMillis: 1_000)
+        #expect(second.count == first.count && second.allSatisfy(\.inDoubt))
+        // B records a failure: the next attempt knows the last one failed, so it is not in doubt.
+        for row in second { try await store.completeOutbox(id: row.id, owner: "B", outcome: .retry(at: 3_000, error: "HTTP 503"), now: 2_600) }
+        let third = try await store.claimOutbox(owner: "C", limit: 10, now: 3_000, leaseMillis: 1_000)
+        #expect(third.count == first.count && third.allSatisfy { !$0.inDoubt })
+        // C refuses them as dead letters; an operator's replay is not in doubt either.
+        for row in third { try await store.completeOutbox(id: row.id, owner: "C", outcome: .dead(error: "in doubt"), now: 3_100) }
+        #expect(try await store.retryOutbox(ids: third.map(\.id), now: 4_000) == third.count)
+        let replayed = try await store.claimOutbox(owner: "D", limit: 10, now: 4_000, leaseMillis: 1_000)
+        #expect(replayed.count == first.count && replayed.allSatisfy { !$0.inDoubt })
+    }
+}

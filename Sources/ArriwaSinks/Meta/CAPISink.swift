@@ -83,15 +83,27 @@ public struct CAPISink: Sink {
             logger.info("capi event", metadata: metadata)
             return Self.skippedID(reason)
         case .send(let event, let stream, let token):
-            if record.isRedelivery && record.lastError == nil {
-                // The previous attempt left no outcome (its process died mid-delivery): Meta may
-                // already have this event and does not deduplicate. Sent again (at least once), loudly.
-                logger.warning("capi redelivery after an attempt with no recorded outcome; Meta may count it twice", metadata: metadata)
+            if record.inDoubt {
+                // The previous attempt left no outcome (its process died, or its lease ran out,
+                // mid-delivery): Meta may already have this event and does not deduplicate
+                // business-messaging events. At most once: refuse it, for an operator to check.
+                metadata["outcome"] = "error"
+                logger.warning("capi event in doubt: not resent automatically", metadata: metadata)
+                throw DeliveryError.permanent(Self.inDoubtMessage(eventID: emission.key))
             }
             let key = BatchKey(url: "\(config.graphURL)/\(config.settings.apiVersion)/\(stream.datasetID)/events", token: token,
                                tenant: record.item.tenant, datasetID: stream.datasetID)
             return try await batcher.submit(event, key: key)
         }
+    }
+}
+
+extension CAPISink {
+    /// The dead letter's error for a row whose earlier attempt may have reached Meta.
+    static func inDoubtMessage(eventID: String) -> String {
+        "in doubt: an earlier attempt stopped without an answer recorded (process killed or lease expired), so Meta may "
+            + "already have event_id \(eventID) and it does not deduplicate business-messaging events; not resent automatically. "
+            + "Check Events Manager, then `arriwa outbox retry <id>` if it is missing"
     }
 }
 

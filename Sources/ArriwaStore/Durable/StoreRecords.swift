@@ -163,6 +163,12 @@ public struct OutboxRecord: Sendable, Hashable {
     public var deliveredAt: Int64?
     /// The provider's or sink's id for the delivered row (e.g. a wamid).
     public var remoteID: String?
+    /// Set by `claimOutbox` when the previous attempt was leased and never completed — its
+    /// dispatcher died or its lease ran out mid-delivery — so the remote may or may not have it.
+    /// Sinks whose remote does not deduplicate (Meta's Conversions API for business messaging)
+    /// refuse such a row rather than risk a second copy. A retry after a recorded failure, or a
+    /// replay by an operator, is not in doubt.
+    public var inDoubt = false
 
     public init(id: Int64, item: OutboxItem, status: OutboxStatus, attempts: Int, nextAttemptAt: Int64, lastError: String?,
                 createdAt: Int64, deliveredAt: Int64?, remoteID: String?) {

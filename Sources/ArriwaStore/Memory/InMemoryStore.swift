@@ -244,9 +244,12 @@ public actor InMemoryStore: Store {
             var row = row
             row.record.attempts += 1
             row.record.nextAttemptAt = now + leaseMillis
+            let inDoubt = row.owner != nil
             row.owner = owner
             outboxRows[row.record.id] = row
-            return row.record
+            var claimed = row.record
+            claimed.inDoubt = inDoubt
+            return claimed
         }
     }
 

@@ -13,15 +13,19 @@ extension PostgresStore {
         guard limit > 0 else { return [] }
         return try await rows("""
             WITH picked AS (
-                SELECT id, next_attempt_at AS due FROM outbox WHERE status = 'pending' AND next_attempt_at <= \(now)
+                SELECT id, next_attempt_at AS due, owner AS previous_owner FROM outbox WHERE status = 'pending' AND next_attempt_at <= \(now)
                 ORDER BY next_attempt_at, id LIMIT \(Int64(limit)) FOR UPDATE SKIP LOCKED
             ), claimed AS (
                 UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = \(now + leaseMillis), owner = \(owner)
                 FROM picked WHERE o.id = picked.id
-                RETURNING \(unescaped: Self.outboxColumns), picked.due
+                RETURNING \(unescaped: Self.outboxColumns), picked.due, picked.previous_owner IS NOT NULL AS in_doubt
             )
             SELECT * FROM claimed ORDER BY due, id
-            """).map(Self.outboxRecord)
+            """).map { postgresRow in
+            var record = try Self.outboxRecord(postgresRow)
+            record.inDoubt = try StoredRow(postgresRow, table: "outbox").get("in_doubt", Bool.self)
+            return record
+        }
     }
 
     /// Concurrent completions (the dispatcher delivers many rows at once) are written together:

@@ -10,14 +10,19 @@ extension SQLiteStore {
         guard limit > 0 else { return [] }
         return try await transaction {
             let due = try await query("""
-                SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
+                SELECT id, owner FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
                 """, [.int64(now), .integer(limit)])
             var claimed: [OutboxRecord] = []
             for row in due {
                 let updated = try await query("""
                     UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, owner = ? WHERE id = ? RETURNING \(Self.outboxColumns)
                     """, [.int64(now + leaseMillis), .text(owner), .int64(try row.int("id"))])
-                claimed += try updated.map(Self.outboxRecord)
+                let inDoubt = row.optionalString("owner") != nil
+                claimed += try updated.map { updatedRow in
+                    var record = try Self.outboxRecord(updatedRow)
+                    record.inDoubt = inDoubt
+                    return record
+                }
             }
             return claimed
         }

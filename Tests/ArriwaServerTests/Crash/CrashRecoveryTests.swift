@@ -20,8 +20,8 @@ import Glibc
 /// - no idempotency key reached the fake sink twice except redeliveries marked as such;
 /// - the real CAPI sink (against a fake Meta Graph API; every lead came from a click-to-WhatsApp
 ///   ad): every mapped funnel event reached Meta with the lead's ctwa_clid, and no event id
-///   reached it twice — except, at worst, a row whose delivering process was killed between
-///   Meta's answer and the commit (a redelivery with no recorded outcome, counted and bounded);
+///   ever reached it twice — a row whose delivering process was killed mid-request is refused as
+///   "in doubt" (a dead letter for an operator), never resent;
 /// - no timer was lost: silent leads get the step timeout, then the abandoned reminder, exactly once;
 /// - every session finished its funnel.
 @Suite("Crash recovery", .serialized)
@@ -123,8 +123,14 @@ struct CrashRecoveryTests {
         report = try await Self.inspect(store)
 
         #expect(report.pendingInbox == 0, "inbox entries left pending")
-        #expect(report.outboxCounts[.pending, default: 0] == 0 && report.outboxCounts[.dead, default: 0] == 0,
-                "outbox not drained: \(report.outboxCounts)")
+        // Dead letters only where they belong: a CAPI row whose delivering process was killed
+        // mid-request is refused "in doubt" (Meta does not deduplicate) for an operator to check.
+        let dead = try await store.outbox(OutboxFilter(tenant: "demo-clinic", status: .dead, limit: 1_000_000))
+        #expect(report.outboxCounts[.pending, default: 0] == 0, "outbox not drained: \(report.outboxCounts)")
+        for row in dead {
+            #expect(row.item.destination == "capi" && row.lastError?.hasPrefix("in doubt") == true,
+                    "dead letter \(row.item.destination)/\(row.item.key): \(row.lastError ?? "-")")
+        }
         for lead in 0..<(Self.qualifying + Self.silent) {
             let phoneHash = try #require(Phone.hash(Self.phone(lead)))
             let subscriber = try #require(try await store.subscriber(tenant: "demo-clinic", lane: phoneHash), "lead \(lead) has no subscriber")
@@ -181,23 +187,20 @@ struct CrashRecoveryTests {
             let copies = received[row.item.key] ?? []
             switch emission.event {
             case "QUALIFY_Q1", "QUALIFY_COMPLETE":
-                #expect(!copies.isEmpty, "\(row.item.key) never reached Meta")
+                // Once — or, for a row whose delivering process was killed mid-request, at most once
+                // and then refused as in doubt.
+                let inDoubt = row.status == .dead && row.lastError?.hasPrefix("in doubt") == true
+                #expect(copies.count == 1 || (inDoubt && copies.isEmpty), "\(row.item.key) reached Meta \(copies.count) times")
                 #expect(copies.allSatisfy { $0["user_data"]?["ctwa_clid"]?.string == emission.attribution["ctwa_clid"] && emission.attribution["ctwa_clid"] != nil },
                         "\(row.item.key) lost its click")
-                if copies.count > 1 {
-                    repeated += 1
-                    #expect(row.attempts > 1, "\(row.item.key) reached Meta \(copies.count) times from a single attempt")
-                }
+                if copies.count > 1 { repeated += 1 }
             default:
                 #expect(copies.isEmpty, "\(emission.event) is mapped to none and must not reach Meta")
                 #expect(row.remoteID?.hasPrefix("skipped:") == true)
             }
         }
         #expect(rows.filter { if case .emit(let e) = $0.item.effect { e.event == "QUALIFY_COMPLETE" } else { false } }.count == qualifying)
-        #expect(repeated <= kills, "\(repeated) event ids reached Meta twice")
-        withKnownIssue("a kill between Meta's 200 and the outbox commit resends that row, and Meta does not deduplicate", isIntermittent: true) {
-            #expect(repeated == 0, "\(repeated) event ids reached Meta twice (each after a kill mid-delivery)")
-        }
+        #expect(repeated == 0, "\(repeated) event ids reached Meta twice")
         #expect(Set(received.keys).isSubset(of: Set(rows.map(\.item.key))), "Meta got an event id the outbox never had")
     }
 
