@@ -128,7 +128,7 @@ struct CrashRecoveryTests {
         let dead = try await store.outbox(OutboxFilter(tenant: "demo-clinic", status: .dead, limit: 1_000_000))
         #expect(report.outboxCounts[.pending, default: 0] == 0, "outbox not drained: \(report.outboxCounts)")
         for row in dead {
-            #expect(row.item.destination == "capi" && row.lastError?.hasPrefix("in doubt") == true,
+            #expect(row.item.destination == "capi" && row.lastError?.contains("in doubt:") == true,
                     "dead letter \(row.item.destination)/\(row.item.key): \(row.lastError ?? "-")")
         }
         for lead in 0..<(Self.qualifying + Self.silent) {
@@ -189,7 +189,7 @@ struct CrashRecoveryTests {
             case "QUALIFY_Q1", "QUALIFY_COMPLETE":
                 // Once — or, for a row whose delivering process was killed mid-request, at most once
                 // and then refused as in doubt.
-                let inDoubt = row.status == .dead && row.lastError?.hasPrefix("in doubt") == true
+                let inDoubt = row.status == .dead && row.lastError?.contains("in doubt:") == true
                 #expect(copies.count == 1 || (inDoubt && copies.isEmpty), "\(row.item.key) reached Meta \(copies.count) times")
                 #expect(copies.allSatisfy { $0["user_data"]?["ctwa_clid"]?.string == emission.attribution["ctwa_clid"] && emission.attribution["ctwa_clid"] != nil },
                         "\(row.item.key) lost its click")
