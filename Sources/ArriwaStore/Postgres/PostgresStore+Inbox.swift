@@ -2,15 +2,37 @@ import ArriwaCore
 import PostgresNIO
 
 extension PostgresStore {
+    /// Concurrent appends (webhooks in flight) are written together: one INSERT from arrays per
+    /// batch, one commit (see BatchWriter); each caller is answered once its batch is durable.
     public func appendInbox(_ item: InboxItem) async throws -> InboxAppendResult {
-        let event = try StoreJSON.encode(item.event, what: "inbox event \(item.dedupeKey)")
+        // Encoded here, so a bad event fails this caller alone.
+        let encoded = EncodedInboxItem(item: item, event: try StoreJSON.encode(item.event, what: "inbox event \(item.dedupeKey)"))
+        return try await appends.submit(encoded) { batch in try await self.writeAppends(batch) }
+    }
+
+    private func writeAppends(_ encoded: [EncodedInboxItem]) async throws -> [InboxAppendResult] {
+        let batch = encoded.map(\.item), events = encoded.map(\.event)
+        // Rows go in in batch order (ORDER BY ordinality), so seq follows arrival; a key repeated
+        // within the batch is stored once, for its first occurrence.
         let rows = try await rows("""
             INSERT INTO inbox (tenant, lane, dedupe_key, kind, event, received_at, status)
-            VALUES (\(item.tenant), \(item.lane), \(item.dedupeKey), \(item.kind.rawValue), \(event)::jsonb, \(item.receivedAt), 'pending')
-            ON CONFLICT (tenant, dedupe_key) DO NOTHING RETURNING seq
+            SELECT tenant, lane, dedupe_key, kind, event::jsonb, received_at, 'pending'
+            FROM unnest(\(batch.map(\.tenant))::text[], \(batch.map(\.lane))::text[], \(batch.map(\.dedupeKey))::text[],
+                        \(batch.map(\.kind.rawValue))::text[], \(events)::text[], \(batch.map(\.receivedAt))::bigint[])
+                WITH ORDINALITY AS b(tenant, lane, dedupe_key, kind, event, received_at, n)
+            ORDER BY n
+            ON CONFLICT (tenant, dedupe_key) DO NOTHING RETURNING seq, tenant, dedupe_key
             """)
-        guard let row = rows.first else { return .duplicate }
-        return .appended(seq: try StoredRow(row, table: "inbox").get("seq", Int64.self))
+        var stored: [String: Int64] = [:]
+        for row in rows {
+            let row = StoredRow(row, table: "inbox")
+            stored["\(try row.get("tenant", String.self))\u{0}\(try row.get("dedupe_key", String.self))"] = try row.get("seq", Int64.self)
+        }
+        return batch.map { item in
+            // The first occurrence takes the seq; later ones in the batch are duplicates.
+            guard let seq = stored.removeValue(forKey: "\(item.tenant)\u{0}\(item.dedupeKey)") else { return .duplicate }
+            return .appended(seq: seq)
+        }
     }
 
     /// One transaction: lease the free lanes with the oldest pending entries (an upsert that only

@@ -34,6 +34,7 @@ extension PostgresStore {
     public func completeOutbox(id: Int64, owner: String, outcome: OutboxOutcome, now: Int64) async throws {
         try await completions.submit(OutboxCompletion(id: id, owner: owner, outcome: outcome, now: now)) { batch in
             try await self.writeCompletions(batch)
+            return batch.map { _ in () }
         }
     }
 

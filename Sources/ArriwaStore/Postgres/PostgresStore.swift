@@ -36,7 +36,9 @@ public final class PostgresStore: Store {
     private let lifecycle = Lifecycle()
     private let configuration: Configuration
     /// Outbox completions from concurrent deliveries, written in one statement per batch.
-    let completions = BatchWriter<OutboxCompletion>()
+    let completions = BatchWriter<OutboxCompletion, Void>()
+    /// Inbox appends from concurrent webhooks, written in one statement per batch.
+    let appends = BatchWriter<EncodedInboxItem, InboxAppendResult>()
 
     private init(endpoint: String, client: PostgresClient, logger: Logger, configuration: Configuration) {
         self.endpoint = endpoint

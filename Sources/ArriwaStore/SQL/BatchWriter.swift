@@ -2,12 +2,18 @@
 /// go out together in the next one (at most `maxBatch`), so N concurrent writes cost one round
 /// trip and one commit instead of N. No timer and no added latency when idle: the first caller
 /// writes at once and leads; when its batch is written it hands the lead to the next waiter (so
-/// no caller works for the others indefinitely). A failed batch fails each of its callers.
-actor BatchWriter<Item: Sendable> {
+/// no caller works for the others indefinitely). Each caller gets its own item's output; a batch
+/// that fails fails each of its callers.
+actor BatchWriter<Item: Sendable, Output: Sendable> {
     private struct Entry {
         var item: Item
-        /// nil for the leader's own entry; resumed with `true` to hand over the lead.
-        var waiter: CheckedContinuation<Bool, any Error>?
+        /// nil for the leader's own entry; resumed with `.lead` to hand over the lead.
+        var waiter: CheckedContinuation<Turn, any Error>?
+    }
+
+    private enum Turn: Sendable {
+        case done(Output)
+        case lead
     }
 
     private let maxBatch: Int
@@ -18,43 +24,49 @@ actor BatchWriter<Item: Sendable> {
         self.maxBatch = max(1, maxBatch)
     }
 
-    /// Returns once `item` was written (in some batch); throws that batch's error. `write` writes
-    /// a batch; whichever caller leads uses its own (callers pass the same one).
-    func submit(_ item: Item, write: @Sendable ([Item]) async throws -> Void) async throws {
+    /// Returns `item`'s output once its batch is written; throws that batch's error. `write`
+    /// writes a batch and returns one output per item, in order; whichever caller leads uses its
+    /// own (callers pass the same one).
+    func submit(_ item: Item, write: @Sendable ([Item]) async throws -> [Output]) async throws -> Output {
         if leading {
-            let lead = try await withCheckedThrowingContinuation { continuation in
+            let turn = try await withCheckedThrowingContinuation { continuation in
                 queue.append(Entry(item: item, waiter: continuation))
             }
-            guard lead else { return }
+            if case .done(let output) = turn { return output }
         } else {
             leading = true
             queue.insert(Entry(item: item, waiter: nil), at: 0)
         }
-        try await writeBatch(write)
+        return try await writeBatch(write)
     }
 
-    /// Writes the head of the queue (which holds the caller's own entry), answers its waiters
-    /// and hands the lead on.
-    private func writeBatch(_ write: @Sendable ([Item]) async throws -> Void) async throws {
+    /// Writes the head of the queue (which holds the caller's own entry, first), answers its
+    /// waiters, hands the lead on, and returns the caller's output.
+    private func writeBatch(_ write: @Sendable ([Item]) async throws -> [Output]) async throws -> Output {
         let batch = Array(queue.prefix(maxBatch))
         queue.removeFirst(batch.count)
-        var failure: (any Error)?
+        var outcome: Result<[Output], any Error>
         do {
-            try await write(batch.map(\.item))
+            let outputs = try await write(batch.map(\.item))
+            outcome = outputs.count == batch.count
+                ? .success(outputs) : .failure(StoreError(.unavailable, "a batched write answered \(outputs.count) of \(batch.count) items"))
         } catch {
-            failure = error
+            outcome = .failure(error)
         }
-        for entry in batch {
+        for (index, entry) in batch.enumerated() {
             guard let waiter = entry.waiter else { continue }
-            if let failure { waiter.resume(throwing: failure) } else { waiter.resume(returning: false) }
+            switch outcome {
+            case .success(let outputs): waiter.resume(returning: .done(outputs[index]))
+            case .failure(let error): waiter.resume(throwing: error)
+            }
         }
         if queue.isEmpty {
             leading = false
         } else {
             let next = queue[0].waiter
             queue[0].waiter = nil
-            next?.resume(returning: true)
+            next?.resume(returning: .lead)
         }
-        if let failure { throw failure }
+        return try outcome.get()[0]
     }
 }

@@ -64,3 +64,9 @@ struct TurnRows: Sendable {
         }
     }
 }
+
+/// An inbox item with its event already encoded, queued for a batched append.
+struct EncodedInboxItem: Sendable {
+    var item: InboxItem
+    var event: String
+}

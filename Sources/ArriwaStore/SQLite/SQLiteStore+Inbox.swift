@@ -2,15 +2,34 @@ import ArriwaCore
 import SQLiteNIO
 
 extension SQLiteStore {
+    /// Concurrent appends are written together: one multi-row INSERT in one transaction per batch
+    /// (see BatchWriter); each caller is answered once its batch is committed.
     public func appendInbox(_ item: InboxItem) async throws -> InboxAppendResult {
-        let event = try StoreJSON.encode(item.event, what: "inbox event \(item.dedupeKey)")
-        return try await transaction {
+        // Encoded here, so a bad event fails this caller alone.
+        let encoded = EncodedInboxItem(item: item, event: try StoreJSON.encode(item.event, what: "inbox event \(item.dedupeKey)"))
+        return try await appends.submit(encoded) { batch in try await self.writeAppends(batch) }
+    }
+
+    private func writeAppends(_ batch: [EncodedInboxItem]) async throws -> [InboxAppendResult] {
+        try await transaction {
+            // Rows are inserted in batch order, so seq follows arrival; a key repeated within the
+            // batch is stored once, for its first occurrence.
+            let values = Array(repeating: "(?, ?, ?, ?, ?, ?, 'pending')", count: batch.count).joined(separator: ", ")
+            let binds = batch.flatMap { encoded -> [SQLiteData] in
+                let item = encoded.item
+                return [.text(item.tenant), .text(item.lane), .text(item.dedupeKey), .text(item.kind.rawValue), .text(encoded.event),
+                        .int64(item.receivedAt)]
+            }
             let rows = try await query("""
-                INSERT INTO inbox (tenant, lane, dedupe_key, kind, event, received_at, status) VALUES (?, ?, ?, ?, ?, ?, 'pending')
-                ON CONFLICT (tenant, dedupe_key) DO NOTHING RETURNING seq
-                """, [.text(item.tenant), .text(item.lane), .text(item.dedupeKey), .text(item.kind.rawValue), .text(event), .int64(item.receivedAt)])
-            guard let row = rows.first else { return .duplicate }
-            return .appended(seq: try row.int("seq"))
+                INSERT INTO inbox (tenant, lane, dedupe_key, kind, event, received_at, status) VALUES \(values)
+                ON CONFLICT (tenant, dedupe_key) DO NOTHING RETURNING seq, tenant, dedupe_key
+                """, binds)
+            var stored: [String: Int64] = [:]
+            for row in rows { stored["\(try row.string("tenant"))\u{0}\(try row.string("dedupe_key"))"] = try row.int("seq") }
+            return batch.map { encoded in
+                guard let seq = stored.removeValue(forKey: "\(encoded.item.tenant)\u{0}\(encoded.item.dedupeKey)") else { return .duplicate }
+                return .appended(seq: seq)
+            }
         }
     }
 

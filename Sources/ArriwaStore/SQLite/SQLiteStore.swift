@@ -34,6 +34,9 @@ public actor SQLiteStore: Store {
     private var groupQueue: [(job: GroupedTransaction, waiter: CheckedContinuation<Bool, Never>?)] = []
     /// Transactions one group runs at most.
     static let maxGroup = 64
+    /// Inbox appends from concurrent webhooks, one multi-row insert per batch (at most 1,000 rows:
+    /// 6 parameters each stays far below SQLite's parameter limit).
+    let appends = BatchWriter<EncodedInboxItem, InboxAppendResult>(maxBatch: 1000)
 
     private init(path: String, connection: SQLiteConnection, logger: Logger) {
         self.path = path
