@@ -95,6 +95,13 @@ import Testing
         #expect(parse.ignored.first?.contains("enqueued") == true)
     }
 
+    @Test func nonDeliveryEventsAreIgnoredEvenWithoutAnID() {
+        let body = #"{"app":"LeadQualBot","timestamp":1767702341512,"version":2,"type":"message-event","payload":{"type":"mismatch","destination":"15550100456"}}"#
+        let parse = WebhookProvider.gupshup.parse(Array(body.utf8), now: InboundFixtures.now)
+        #expect(parse.rejected.isEmpty && !parse.isMalformed)
+        #expect(parse.ignored.first?.contains("'mismatch' is not a delivery state") == true)
+    }
+
     @Test func userEventsAreIgnored() {
         let body = #"{"app":"LeadQualBot","timestamp":1767702341512,"version":2,"type":"user-event","payload":{"phone":"15550100456","type":"opted-in"}}"#
         let parse = WebhookProvider.gupshup.parse(Array(body.utf8), now: InboundFixtures.now)
