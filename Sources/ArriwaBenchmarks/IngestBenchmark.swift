@@ -68,14 +68,16 @@ struct IngestBenchmark: AsyncParsableCommand {
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
-        let run = "\(Int(Date().timeIntervalSince1970))"
+        let run = "\(Int(Date().timeIntervalSince1970 * 1000))"
+        let pendingBefore = try await store.pendingInboxCount()
         let generator = IngestLoad(client: client, url: target, concurrency: concurrency, leads: leads, run: run)
         _ = try await generator.post(range: 0..<warmup)
         let start = monotonicNanos()
         let outcome = try await generator.post(range: warmup..<(warmup + requests))
         let seconds = Double(monotonicNanos() - start) / 1e9
         try await client.shutdown()
-        let pending = try await store.pendingInboxCount()
+        // Rows this run appended (a reused database may hold earlier runs' rows).
+        let pending = try await store.pendingInboxCount() - pendingBefore
         await group.triggerGracefulShutdown()
         _ = await server.result
         try? await store.shutdown()

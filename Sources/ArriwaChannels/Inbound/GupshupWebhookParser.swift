@@ -95,10 +95,10 @@ enum GupshupWebhookParser {
 
     static func event(_ payload: WebhookJSON, at time: Int64) throws(WebhookFieldError) -> CloudWebhookParser.StatusResult {
         guard let type = payload["type"]?.string else { throw WebhookFieldError(field: "payload.type", "is missing") }
-        let id = try InboundFields.messageID(payload["id"], field: "payload.id")
         guard let state = DeliveryStatus.State(rawValue: type) else {
             return .skipped("event '\(type.prefix(32))' is not a delivery state (sent, delivered, read, failed)")
         }
+        let id = try InboundFields.messageID(payload["id"], field: "payload.id")
         // sent/delivered/read: `id` is WhatsApp's and `gsId` Gupshup's (what the send returned);
         // failed: `id` is Gupshup's.
         var ids = [id]

@@ -261,7 +261,24 @@ struct WebhookJSONReader {
         return value
     }
 
+    /// UTF-8 of `scalar`, written directly (Meta escapes every non-ASCII character as `\uXXXX`).
     func appendScalar(_ scalar: Unicode.Scalar, to out: inout [UInt8]) {
-        out.append(contentsOf: String(Character(scalar)).utf8)
+        let value = scalar.value
+        switch value {
+        case 0..<0x80:
+            out.append(UInt8(value))
+        case 0x80..<0x800:
+            out.append(0xC0 | UInt8(value >> 6))
+            out.append(0x80 | UInt8(value & 0x3F))
+        case 0x800..<0x10000:
+            out.append(0xE0 | UInt8(value >> 12))
+            out.append(0x80 | UInt8((value >> 6) & 0x3F))
+            out.append(0x80 | UInt8(value & 0x3F))
+        default:
+            out.append(0xF0 | UInt8(value >> 18))
+            out.append(0x80 | UInt8((value >> 12) & 0x3F))
+            out.append(0x80 | UInt8((value >> 6) & 0x3F))
+            out.append(0x80 | UInt8(value & 0x3F))
+        }
     }
 }

@@ -95,6 +95,23 @@ import Testing
         #expect(parse.ignored.first?.contains("enqueued") == true)
     }
 
+    @Test func nonDeliveryEventsAreIgnoredEvenWithoutAnID() {
+        let body = #"{"app":"LeadQualBot","timestamp":1767702341512,"version":2,"type":"message-event","payload":{"type":"mismatch","destination":"15550100456"}}"#
+        let parse = WebhookProvider.gupshup.parse(Array(body.utf8), now: InboundFixtures.now)
+        #expect(parse.rejected.isEmpty && !parse.isMalformed)
+        #expect(parse.ignored.first?.contains("'mismatch' is not a delivery state") == true)
+    }
+
+    @Test func v3StatusesCarryGupshupsIDAsASecondKey() throws {
+        let body = #"{"gs_app_id":"82ed","object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"statuses":[{"id":"wamid.S1","gs_id":"59f8db90","status":"failed","timestamp":"1767702641","recipient_id":"15550100456","code":1002,"reason":"Number does not exist on WhatsApp"},{"id":"wamid.S1","gs_id":"59f8db90","status":"enqueued","timestamp":"1767702640"}]}}]}]}"#
+        let parse = WebhookProvider.gupshup.parse(Array(body.utf8), now: InboundFixtures.now)
+        let status = try #require(parse.statuses.first)
+        #expect(parse.statuses.count == 1)
+        #expect(status.providerMessageIDs == ["wamid.S1", "59f8db90"])
+        #expect(status.state == .failed && status.errorCode == 1002 && status.errorTitle == "Number does not exist on WhatsApp")
+        #expect(parse.ignored.count == 1 && parse.ignored.first?.contains("'enqueued'") == true)
+    }
+
     @Test func userEventsAreIgnored() {
         let body = #"{"app":"LeadQualBot","timestamp":1767702341512,"version":2,"type":"user-event","payload":{"phone":"15550100456","type":"opted-in"}}"#
         let parse = WebhookProvider.gupshup.parse(Array(body.utf8), now: InboundFixtures.now)

@@ -12,8 +12,8 @@ import ServiceLifecycle
 import Testing
 
 /// The HTTP app of `arriwa serve` with the provider routes, on an ephemeral loopback port and a
-/// fresh SQLite file. No turn workers run, so what a webhook appended stays in the inbox for the
-/// test to read (by claiming the lanes).
+/// fresh SQLite file. Unless `workers` is set, no turn workers run, so what a webhook appended
+/// stays in the inbox for the test to read (by claiming the lanes).
 struct ProviderServerHarness {
     static let tenant = "demo-clinic"
     static let pathSecret = "path-secret-7f3a"
@@ -31,7 +31,7 @@ struct ProviderServerHarness {
         "http://127.0.0.1:\(port)/webhook/\(tenant)/\(secret)/\(provider)"
     }
 
-    static func run(maxBodyBytes: Int = 256 * 1024, _ body: (ProviderServerHarness) async throws -> Void) async throws {
+    static func run(maxBodyBytes: Int = 256 * 1024, workers: Bool = false, _ body: (ProviderServerHarness) async throws -> Void) async throws {
         var quiet = Logger(label: "arriwa.test")
         quiet.logLevel = .critical
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("arriwa-inbound-\(UUID().uuidString)")
@@ -42,18 +42,24 @@ struct ProviderServerHarness {
         let credentials = ProviderCredentials(kind: "cloud_api", webhookSecret: pathSecret, appSecret: appSecret, verifyToken: verifyToken)
         let sealer = AddressSealer.random()
         let registry = PrometheusCollectorRegistry()
+        let signal = WakeSignal()
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = ArriwaHTTPServer.makeApplication(
             configuration: .init(host: "127.0.0.1", port: 0, maxBodyBytes: maxBodyBytes),
             dependencies: .init(store: store, deployments: deployments, secrets: TenantSecrets { _ in nil },
                                 metrics: RuntimeMetrics(factory: PrometheusMetricsFactory(registry: registry)), registry: registry,
-                                wake: {}, providers: ProviderRoutes(directory: ProviderDirectory([tenant: credentials]), sealer: sealer)),
+                                wake: { await signal.wake() }, providers: ProviderRoutes(directory: ProviderDirectory([tenant: credentials]), sealer: sealer)),
             logger: quiet,
             onServerRunning: { port in
                 continuation.yield(port)
                 continuation.finish()
             })
-        let group = ServiceGroup(configuration: .init(services: [.init(service: app)], logger: quiet))
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: app)]
+        if workers {
+            services.insert(.init(service: TurnWorker(store: store, deployments: deployments, configuration: .init(concurrency: 2),
+                                                      signal: signal, logger: quiet)), at: 0)
+        }
+        let group = ServiceGroup(configuration: .init(services: services, logger: quiet))
         let running = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         let port = try #require(await iterator.next())

@@ -143,7 +143,7 @@ struct WebhookMutator {
         switch operation {
         case .hugeString:
             let unit = ["x", "é", "👋", "\\", "\"", "\u{0}"].randomElement(using: &rng) ?? "x"
-            return .string(String(repeating: unit, count: Int.random(in: 4_000...32_000, using: &rng)))
+            return .string(String(repeating: unit, count: Int.random(in: 2_000...16_000, using: &rng)))
         case .typeChange:
             let choices: [Tree] = [.null, .bool(Bool.random(using: &rng)), .number(String(Int64.random(in: -1_000_000...Int64.max, using: &rng))),
                                    .number("1e400"), .string(""), .string("15550100456"), .array([]), .object([]), .array([tree])]
