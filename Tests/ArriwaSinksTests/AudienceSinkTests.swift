@@ -35,6 +35,19 @@ import Testing
         }
     }
 
+    @Test func aLeadKnownOnlyByItsBusinessScopedIDIsSkippedNotUploadedAsAPhone() async throws {
+        try await SinksHarness.run { h in
+            // The inbound side keys such a lead by a prefixed hash of its BSUID, which travels as
+            // the contact's phoneHash: it must never reach Meta as PHONE_SHA256.
+            var emission = SinksHarness.emission("QUALIFY_COMPLETE", session: "u1", sinks: ["audiences"])
+            emission.phoneHash = "bsuid-" + String(repeating: "ab", count: 32)
+            emission.audiencesAdd = ["A2_QUALIFIED"]
+            let remote = try await h.audiences.deliver(SinksHarness.record(emission, destination: "audiences", id: 1))
+            #expect(remote?.hasPrefix("skipped") == true)
+            #expect(await h.meta.audienceRequests().isEmpty)
+        }
+    }
+
     @Test func aMoveRemovesFromOneAudienceAndAddsToTheOther() async throws {
         try await SinksHarness.run { h in
             try await h.say("Hi")

@@ -8,8 +8,12 @@ import Crypto
 /// - phone: the E.164 digits (Cloud `wa_id`/`from`, Gupshup `sender.phone`, Evolution's phone JID);
 ///   lane = `Phone.hash` (SHA-256 hex of the digits), the key the rest of the runtime uses.
 /// - bsuid: Meta's business-scoped user id (`contacts[].user_id`), used when a user with a
-///   username has no `wa_id`/phone in the webhook; lane = SHA-256 hex of `bsuid:<id>`.
-/// - other: an Evolution LID JID without a phone alternative; lane = SHA-256 hex of `lid:<jid>`.
+///   username has no `wa_id`/phone in the webhook; lane = `bsuid-` + SHA-256 hex of `bsuid:<id>`.
+/// - other: an Evolution LID JID without a phone alternative; lane = `lid-` + SHA-256 hex of `lid:<jid>`.
+///
+/// The prefixes keep a non-phone lane from passing for a phone hash (`Phone.isHash`): the lane
+/// travels as the contact's `phoneHash`, and the sinks send a phone hash to Meta (`ph`,
+/// PHONE_SHA256 audiences) only when it is one.
 public struct LeadAddress: Sendable, Hashable, CustomStringConvertible {
     public var kind: ContactAddress.Kind
     /// The address in clear (a phone's digits, a BSUID, a JID). Never log it.
@@ -27,14 +31,14 @@ public struct LeadAddress: Sendable, Hashable, CustomStringConvertible {
     public static func bsuid(_ raw: String) -> LeadAddress? {
         let trimmed = raw.trimmingWhitespace
         guard !trimmed.isEmpty, trimmed.utf8.count <= 256 else { return nil }
-        return LeadAddress(kind: .bsuid, value: trimmed, lane: hashHex("bsuid:" + trimmed))
+        return LeadAddress(kind: .bsuid, value: trimmed, lane: "bsuid-" + hashHex("bsuid:" + trimmed))
     }
 
     /// A provider-specific address (an Evolution `…@lid` JID); nil when empty.
     public static func other(_ raw: String) -> LeadAddress? {
         let trimmed = raw.trimmingWhitespace
         guard !trimmed.isEmpty, trimmed.utf8.count <= 256 else { return nil }
-        return LeadAddress(kind: .other, value: trimmed, lane: hashHex("lid:" + trimmed))
+        return LeadAddress(kind: .other, value: trimmed, lane: "lid-" + hashHex("lid:" + trimmed))
     }
 
     /// Redacted: the kind and the lane, never the address.

@@ -15,4 +15,10 @@ public enum Phone {
         guard let normalized = normalize(raw) else { return nil }
         return SHA256.hash(data: Array(normalized.utf8)).map { String($0, radix: 16).leftPadded(2) }.joined()
     }
+
+    /// Whether `value` is a phone hash as `hash` makes it (64 lowercase hex digits), not the lane
+    /// key of a lead known by another address (those carry a prefix, e.g. `bsuid-…`).
+    public static func isHash(_ value: String) -> Bool {
+        value.utf8.count == 64 && value.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }
+    }
 }

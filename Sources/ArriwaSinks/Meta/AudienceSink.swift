@@ -54,7 +54,7 @@ public struct AudienceSink: Sink {
             throw DeliveryError.permanent("audiences row \(record.id) does not carry an emission")
         }
         if emission.audiencesAdd.isEmpty && emission.audiencesRemove.isEmpty { return CAPISink.skippedID("no audience changes") }
-        guard !emission.phoneHash.isEmpty else { return CAPISink.skippedID("the lead has no phone hash (username-only lead)") }
+        guard Phone.isHash(emission.phoneHash) else { return CAPISink.skippedID("the lead has no phone hash (username-only lead)") }
         let config: SinkTenantConfig
         do {
             config = try await configs.config(tenant: record.item.tenant)

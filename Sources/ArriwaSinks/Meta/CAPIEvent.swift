@@ -61,7 +61,7 @@ public struct CAPIEvent: Sendable, Hashable, Encodable {
         messagingChannel = messaging ? "whatsapp" : nil
         userData = UserData(whatsappBusinessAccountID: messaging ? businessAccountID : nil,
                             ctwaClid: messaging ? emission.attribution["ctwa_clid"] : nil,
-                            ph: hashPhone && !emission.phoneHash.isEmpty ? [emission.phoneHash] : nil)
+                            ph: hashPhone && Phone.isHash(emission.phoneHash) ? [emission.phoneHash] : nil)
         var custom: [String: CustomValue] = [:]
         for (key, value) in emission.data {
             custom[key] = Double(value).map(CustomValue.number) ?? .string(value)

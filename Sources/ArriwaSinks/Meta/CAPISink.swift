@@ -126,7 +126,7 @@ enum CAPIPlan {
             throw .permanent("capi: '\(name)' is not an event name Meta accepts for business messaging; map \(emission.event) in conversions.event_names")
         }
         let ctwa = emission.attribution["ctwa_clid"].flatMap { $0.isEmpty ? nil : $0 }
-        let hashPhone = config.settings.hashPhone && !emission.phoneHash.isEmpty
+        let hashPhone = config.settings.hashPhone && Phone.isHash(emission.phoneHash)
         if messaging && ctwa == nil && !hashPhone {
             self = .skip("no ctwa_clid (not a click-to-WhatsApp lead) and hash_phone is off")
             return

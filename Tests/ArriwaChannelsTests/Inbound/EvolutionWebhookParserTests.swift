@@ -40,7 +40,9 @@ import Testing
         let lead = try #require(WebhookProvider.evolution.parse(Array(body.utf8), now: 0).messages.first)
         #expect(lead.address.kind == .other)
         #expect(lead.address.value == "204857391028374@lid")
-        #expect(lead.address.lane.count == 64 && !lead.address.lane.contains("204857391028374"))
+        // A hash of the LID, prefixed so it never passes for a phone hash (sinks send only those to Meta).
+        #expect(lead.address.lane.hasPrefix("lid-") && Phone.isHash(String(lead.address.lane.dropFirst(4))))
+        #expect(!Phone.isHash(lead.address.lane) && !lead.address.lane.contains("204857391028374"))
     }
 
     @Test func ownMessagesAndOtherEventsAreIgnored() {
