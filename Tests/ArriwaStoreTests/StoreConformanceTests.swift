@@ -356,6 +356,19 @@ struct StoreConformanceTests {
         #expect(record.state == "read" && record.updatedAt == 30)
         #expect(record.lane == "hash-1" && record.node == "ask_q1")
         #expect(try await store.messageLog(tenant: "other", messageID: "wamid.P") == nil)
+
+        // A second message: accepted by the provider, then reported failed (131047 comes as a
+        // failed status after sent); a retry that gets through is sent again; read never fails.
+        var next = TurnCommit(tenant: Sample.tenant, lane: claim.lane, owner: "A", now: 2, consumed: [], session: nil)
+        next.add(effects: [Sample.send("msg-2", session: s)])
+        _ = try await store.commitTurn(next)
+        try await store.recordDelivery(tenant: Sample.tenant, messageID: "msg-2", providerMessageID: "wamid.Q", state: "sent", at: 40)
+        try await store.recordDelivery(tenant: Sample.tenant, messageID: "wamid.Q", providerMessageID: nil, state: "failed", at: 41)
+        #expect(try await store.messageLog(tenant: Sample.tenant, messageID: "wamid.Q")?.state == "failed")
+        try await store.recordDelivery(tenant: Sample.tenant, messageID: "wamid.Q", providerMessageID: nil, state: "sent", at: 42)
+        #expect(try await store.messageLog(tenant: Sample.tenant, messageID: "wamid.Q")?.state == "sent")
+        try await store.recordDelivery(tenant: Sample.tenant, messageID: "wamid.P", providerMessageID: nil, state: "failed", at: 50)
+        #expect(try await store.messageLog(tenant: Sample.tenant, messageID: "wamid.P")?.state == "read")
     }
 }
 

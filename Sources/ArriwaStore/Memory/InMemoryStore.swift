@@ -318,7 +318,7 @@ public actor InMemoryStore: Store {
             record.providerMessageID = providerMessageID
             providerIDs[LaneKey(tenant: tenant, lane: providerMessageID)] = record.messageID
         }
-        if DeliveryRank.rank(state) >= DeliveryRank.rank(record.state) || (record.state == "failed" && state == "sent") {
+        if DeliveryState.accepts(state, over: record.state) {
             record.state = state
             record.updatedAt = at
         }

@@ -21,7 +21,7 @@ extension PostgresStore {
         var builder = StatementBuilder()
         let tenantBind = builder.bind(tenant), idBind = builder.bind(messageID), providerBind = builder.bind(providerMessageID)
         let stateBind = "\(builder.bind(state))::text", atBind = builder.bind(at)
-        let accepts = "(\(DeliveryRank.sql(stateBind)) >= \(DeliveryRank.sql("m.state")) OR (m.state = 'failed' AND \(stateBind) = 'sent'))"
+        let accepts = DeliveryState.sql(next: stateBind, current: "m.state")
         builder.append("""
             WITH target AS (
                 SELECT tenant, message_id FROM message_log
