@@ -46,19 +46,12 @@ extension PostgresStore {
         // No transaction around the two statements: the claim (one INSERT … RETURNING) is atomic on
         // its own and the read needs no lock (the lease keeps other workers off the lane). A crash
         // between them leaves a lease that expires. Two round trips and one commit per claim.
-        let claimed = try await rows("""
-            WITH candidates AS (
-                SELECT i.tenant, i.lane, MIN(i.seq) AS first FROM inbox i
-                WHERE i.status = 'pending'
-                  AND NOT EXISTS (SELECT 1 FROM lanes l WHERE l.tenant = i.tenant AND l.lane = i.lane AND l.lease_until > \(now))
-                GROUP BY i.tenant, i.lane ORDER BY first LIMIT \(limit)
-            )
-            INSERT INTO lanes (tenant, lane, owner, lease_until)
-            SELECT tenant, lane, \(owner), \(until) FROM candidates ORDER BY tenant, lane
-            ON CONFLICT (tenant, lane) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
-            WHERE lanes.lease_until <= \(now)
-            RETURNING tenant, lane
-            """)
+        // First among the oldest pending entries only (an index range, however long the inbox);
+        // if none of those lanes is free, over every pending entry.
+        var claimed = try await rows(Self.claimStatement(owner: owner, limit: limit, now: now, until: until, window: Self.claimWindow))
+        if claimed.isEmpty {
+            claimed = try await rows(Self.claimStatement(owner: owner, limit: limit, now: now, until: until, window: nil))
+        }
         guard !claimed.isEmpty else { return [] }
         var tenants: [String] = [], lanes: [String] = []
         for row in claimed {
@@ -91,6 +84,34 @@ extension PostgresStore {
                 """)
         }
         return order.map { LaneClaim(tenant: $0.tenant, lane: $0.lane, leaseUntil: until, entries: byLane[$0] ?? []) }
+    }
+
+    /// How many of the oldest pending entries a claim looks at first: a backlog of thousands (a
+    /// burst of webhooks, timers coming due together) would otherwise be grouped in full by
+    /// every claim.
+    static let claimWindow: Int64 = 1000
+
+    /// Leases the free lanes with the oldest pending entries — among the oldest `window` entries,
+    /// or all of them — and returns what it took.
+    static func claimStatement(owner: String, limit: Int64, now: Int64, until: Int64, window: Int64?) -> PostgresQuery {
+        var builder = StatementBuilder()
+        let windowSQL = window.map { "ORDER BY seq LIMIT \(builder.bind($0))" } ?? ""
+        let nowBind = builder.bind(now), limitBind = builder.bind(limit), ownerBind = builder.bind(owner), untilBind = builder.bind(until)
+        builder.append("""
+            WITH pending AS (
+                SELECT tenant, lane, seq FROM inbox WHERE status = 'pending' \(windowSQL)
+            ), candidates AS (
+                SELECT p.tenant, p.lane, MIN(p.seq) AS first FROM pending p
+                WHERE NOT EXISTS (SELECT 1 FROM lanes l WHERE l.tenant = p.tenant AND l.lane = p.lane AND l.lease_until > \(nowBind))
+                GROUP BY p.tenant, p.lane ORDER BY first LIMIT \(limitBind)
+            )
+            INSERT INTO lanes (tenant, lane, owner, lease_until)
+            SELECT tenant, lane, \(ownerBind), \(untilBind) FROM candidates ORDER BY tenant, lane
+            ON CONFLICT (tenant, lane) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
+            WHERE lanes.lease_until <= \(nowBind)
+            RETURNING tenant, lane
+            """)
+        return builder.query
     }
 
     public func releaseLane(tenant: String, lane: String, owner: String) async throws {
