@@ -85,7 +85,11 @@ extension Turn {
         let steps = program.manifest.steps.count
         state.reserve(steps: steps, keys: steps + 2)
         let compiled = program.flows[program.entryFlow]
-        state.stack = [SessionState.Frame(flow: compiled.name, node: compiled.nodes[compiled.start].id, vars: compiled.defaults)]
+        // Room for the calls a flow makes, so the first `call` does not regrow the stack.
+        var stack: [SessionState.Frame] = []
+        stack.reserveCapacity(4)
+        stack.append(SessionState.Frame(flow: compiled.name, node: compiled.nodes[compiled.start].id, vars: compiled.defaults))
+        state.stack = stack
         return state
     }
 

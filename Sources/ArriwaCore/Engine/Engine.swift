@@ -120,9 +120,8 @@ struct Turn {
             }
             self.state = state
         } else {
-            self.state = SessionState(id: "", contact: Contact(subscriberID: "", phoneHash: ""), tenant: program.tenant.id,
-                                      flowVersion: program.version, language: program.tenant.defaultLanguage, entry: "organic",
-                                      attribution: [:], referralRaw: nil, startedAt: now)
+            // Replaced by the new session before anything reads or writes it.
+            self.state = program.blankState
         }
         effects.reserveCapacity(8)
     }
@@ -304,9 +303,10 @@ struct Turn {
         // Collect the matches, then sort only those: the effects' order must not depend on the
         // dictionary's per-process iteration order.
         if state.timers.count == 1, let (id, timer) = state.timers.first {
-            // One pending timer (the usual case): no list of matches to build and sort.
+            // One pending timer (the usual case): no list of matches to build and sort, and the
+            // table keeps its storage for the next wait's timer.
             if predicate(timer) {
-                removeAllTimers()
+                removeTimer(id)
                 effects.append(.cancel(timerID: id))
             }
             return
