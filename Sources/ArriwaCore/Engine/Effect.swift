@@ -2,10 +2,10 @@
 /// same commit as the new state; nothing here has happened yet.
 ///
 /// The large payloads (messages, emissions, handovers: hundreds of bytes each) are boxed
-/// (`indirect`), so an effect is a few words: the effects array of a turn stays small, and copying
-/// an effect retains one box instead of every field.
+/// (`indirect`, or `OutboundMessage`'s own copy-on-write box), so an effect is a few words: the
+/// effects array of a turn stays small, and copying an effect retains one box instead of every field.
 public enum Effect: Sendable, Hashable, Codable {
-    indirect case send(OutboundMessage)
+    case send(OutboundMessage)
     indirect case emit(Emission)
     case schedule(TimerSpec)
     case cancel(timerID: String)
@@ -63,61 +63,6 @@ public struct TimerSpec: Sendable, Hashable, Codable {
             id += "/handover"
         }
         return id
-    }
-}
-
-/// A WhatsApp message to send. The 24-hour window decision is already made: `content` is a
-/// template exactly when the window was closed.
-public struct OutboundMessage: Sendable, Hashable, Codable {
-    public enum Purpose: String, Sendable, Hashable, Codable {
-        /// A flow's wa.send (question, clarify, re-prompt, any text).
-        case flow
-        /// A nudge while waiting.
-        case nudge
-        /// A reply to a code word (stop, pause, start, operator).
-        case codeWord = "code_word"
-        /// The current step's prompt repeated after `start` (not a new re-prompt).
-        case resume
-        /// A handover node's message.
-        case handover
-        /// A resend after a failed delivery.
-        case retry
-        /// The apology sent when the engine stopped a turn.
-        case apology
-    }
-
-    /// Ours, unique: `{sessionID}-m{n}`. The provider's id is mapped to it by the runtime.
-    public var id: String
-    public var sessionID: String
-    public var subscriberID: String
-    public var phoneHash: String
-    /// `flow/node` that sent it, or the code word / mechanism.
-    public var origin: String
-    public var purpose: Purpose
-    public var content: MessageContent
-    /// True when sent as free-form inside the 24-hour window.
-    public var windowOpen: Bool
-    /// The manifest step this message asks, if any.
-    public var step: String?
-    /// For retries: the message this one replaces.
-    public var replaces: String?
-    /// The template to switch to if the provider reports the window closed (131047).
-    public var fallbackTemplate: MessageContent.TemplateMessage?
-
-    public init(id: String, sessionID: String, subscriberID: String, phoneHash: String, origin: String, purpose: Purpose,
-                content: MessageContent, windowOpen: Bool, step: String? = nil, replaces: String? = nil,
-                fallbackTemplate: MessageContent.TemplateMessage? = nil) {
-        self.id = id
-        self.sessionID = sessionID
-        self.subscriberID = subscriberID
-        self.phoneHash = phoneHash
-        self.origin = origin
-        self.purpose = purpose
-        self.content = content
-        self.windowOpen = windowOpen
-        self.step = step
-        self.replaces = replaces
-        self.fallbackTemplate = fallbackTemplate
     }
 }
 

@@ -137,7 +137,7 @@ extension Turn {
 
     private mutating func classify(_ spec: ClassifySpec, _ node: CompiledNode) throws(EngineFailure) -> Int? {
         let stepID = try resolveStep(spec.step, node)
-        guard let stepIndex = program.manifest.index[stepID] else {
+        guard let stepIndex = self.stepIndex(stepID) else {
             throw EngineFailure(code: .unknownStep, message: "\(node.origin): no manifest step '\(stepID)'", origin: node.origin)
         }
         let step = program.manifest.steps[stepIndex]

@@ -26,7 +26,7 @@ extension Turn {
         var step: CompiledStep?
         if let ref = spec.step {
             let id = try resolveStep(ref, node)
-            guard let found = program.manifest.step(id) else {
+            guard let found = stepIndex(id).map({ program.manifest.steps[$0] }) else {
                 throw EngineFailure(code: .unknownStep, message: "\(node.origin): no manifest step '\(id)'", origin: node.origin)
             }
             step = found
@@ -161,7 +161,7 @@ extension Turn {
         var step: CompiledStep?
         if let ref = spec.step {
             let id = try resolveStep(ref, node)
-            guard let found = program.manifest.step(id) else {
+            guard let found = stepIndex(id).map({ program.manifest.steps[$0] }) else {
                 throw EngineFailure(code: .unknownStep, message: "\(node.origin): no manifest step '\(id)'", origin: node.origin)
             }
             step = found

@@ -103,6 +103,9 @@ struct Turn {
     var replaced: SessionState?
     /// False when the caller had no state and the turn created none.
     var keepsState = true
+    /// The manifest step this turn last looked up by id (a turn looks its step up three or four
+    /// times: classify, emit, the router, the next question).
+    var lastStep: (id: String, index: Int)?
 
     /// `state`: the session's state, which the handlers change in place; a blank state when there
     /// is none yet.
@@ -289,6 +292,14 @@ struct Turn {
 
     // MARK: - Small helpers shared by the handlers
 
+    /// The manifest's index of step `id`.
+    mutating func stepIndex(_ id: String) -> Int? {
+        if let last = lastStep, last.id == id { return last.index }
+        guard let index = program.manifest.index[id] else { return nil }
+        lastStep = (id, index)
+        return index
+    }
+
     mutating func audit(_ type: String, _ detail: String) {
         effects.append(.audit(AuditRecord(type: type, sessionID: state.id, detail: detail, at: now)))
     }
@@ -306,7 +317,9 @@ struct Turn {
             // One pending timer (the usual case): no list of matches to build and sort, and the
             // table keeps its storage for the next wait's timer.
             if predicate(timer) {
-                removeTimer(id)
+                // Emptied in place: no look-up of the id, and the storage stays for the next timer.
+                state.timers.removeAll(keepingCapacity: true)
+                log(.timer(id: id, old: timer))
                 effects.append(.cancel(timerID: id))
             }
             return
