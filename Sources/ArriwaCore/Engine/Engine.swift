@@ -13,7 +13,7 @@ public struct Engine: Sendable {
         case completed(state: SessionState?, effects: [Effect])
         /// An `llm.classify` node needs a classifier the engine cannot run (a model). Classify outside
         /// any transaction and call `handle` again with the same state and event plus the answer.
-        case needsClassification(ClassifyRequest)
+        indirect case needsClassification(ClassifyRequest)
     }
 
     /// Applies one event. `classification` answers a previous `.needsClassification`.
@@ -34,7 +34,7 @@ public struct Engine: Sendable {
         /// persist it and the effects in one commit.
         case completed(effects: [Effect])
         /// As `TurnResult.needsClassification`; `state` is unchanged (the turn was rolled back).
-        case needsClassification(ClassifyRequest)
+        indirect case needsClassification(ClassifyRequest)
     }
 
     /// Applies one event to `state` in place: the same turn as `handle`, without the copy of a
