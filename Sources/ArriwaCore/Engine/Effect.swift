@@ -2,11 +2,11 @@
 /// same commit as the new state; nothing here has happened yet.
 ///
 /// The large payloads (messages, emissions, handovers: hundreds of bytes each) are boxed
-/// (`indirect`, or `OutboundMessage`'s own copy-on-write box), so an effect is a few words: the
+/// (`indirect`, or the copy-on-write box of `OutboundMessage` and `Emission`), so an effect is a few words: the
 /// effects array of a turn stays small, and copying an effect retains one box instead of every field.
 public enum Effect: Sendable, Hashable, Codable {
     case send(OutboundMessage)
-    indirect case emit(Emission)
+    case emit(Emission)
     case schedule(TimerSpec)
     case cancel(timerID: String)
     indirect case handover(Handover)
@@ -129,74 +129,6 @@ public enum MessageContent: Sendable, Hashable, Codable {
         case .list(_, _, let sections, _, _): sections.flatMap { $0.rows.map { Button(id: $0.id, title: $0.title) } }
         case .text, .template: []
         }
-    }
-}
-
-/// A conversion event for the sinks. `key` is the idempotency key (the outbox's UNIQUE event id).
-public struct Emission: Sendable, Hashable, Codable {
-    public enum Stream: String, Sendable, Hashable, Codable {
-        case GOOD, NOISE
-    }
-
-    public var key: String
-    /// The funnel's event name (QUALIFY_Q1, QUALIFY_COMPLETE, ...); sinks map it to Meta's names.
-    public var event: String
-    public var stream: Stream
-    /// capi, audiences, crm, webhook.
-    public var sinks: [String]
-    public var sessionID: String
-    public var subscriberID: String
-    public var phoneHash: String
-    /// Unix milliseconds.
-    public var eventTime: Int64
-    public var origin: String
-    public var step: String?
-    public var answer: String?
-    public var answerRaw: String?
-    public var confidence: Double?
-    public var value: Double?
-    public var currency: String?
-    public var data: [String: String]
-    public var audiencesAdd: [String]
-    public var audiencesRemove: [String]
-    public var crmFields: [String: String]
-    public var crmTags: [String]
-    public var crmNote: String?
-    public var crmStage: String?
-    /// The session's immutable attribution (ctwa_clid, campaign_id, utm_*, ...).
-    public var attribution: [String: String]
-    public var entry: String
-
-    public init(key: String, event: String, stream: Stream, sinks: [String], sessionID: String, subscriberID: String,
-                phoneHash: String, eventTime: Int64, origin: String, step: String? = nil, answer: String? = nil,
-                answerRaw: String? = nil, confidence: Double? = nil, value: Double? = nil, currency: String? = nil,
-                data: [String: String] = [:], audiencesAdd: [String] = [], audiencesRemove: [String] = [],
-                crmFields: [String: String] = [:], crmTags: [String] = [], crmNote: String? = nil, crmStage: String? = nil,
-                attribution: [String: String] = [:], entry: String = "organic") {
-        self.key = key
-        self.event = event
-        self.stream = stream
-        self.sinks = sinks
-        self.sessionID = sessionID
-        self.subscriberID = subscriberID
-        self.phoneHash = phoneHash
-        self.eventTime = eventTime
-        self.origin = origin
-        self.step = step
-        self.answer = answer
-        self.answerRaw = answerRaw
-        self.confidence = confidence
-        self.value = value
-        self.currency = currency
-        self.data = data
-        self.audiencesAdd = audiencesAdd
-        self.audiencesRemove = audiencesRemove
-        self.crmFields = crmFields
-        self.crmTags = crmTags
-        self.crmNote = crmNote
-        self.crmStage = crmStage
-        self.attribution = attribution
-        self.entry = entry
     }
 }
 

@@ -2,9 +2,10 @@ import ArriwaCore
 import Foundation
 import Testing
 
-/// `OutboundMessage` keeps its fields in a copy-on-write box (shared by the send effect and the
-/// session's last outbound message): it must still behave as the plain struct it was — the same
-/// JSON the outbox and the stores persist, value semantics, equality and hashing by content.
+/// `OutboundMessage` and `Emission` keep their fields in a copy-on-write box (shared by the effect
+/// and the session's last outbound message): they must still behave as the plain structs they
+/// were — the same JSON the outbox and the stores persist, value semantics, equality and hashing
+/// by content.
 @Suite struct EngineBoxedValuesTests {
     /// The JSON form of the plain struct (keys sorted), as stored outboxes and session states hold it.
     static let storedJSON = #"{"content":{"buttons":{"body":"Which treatment?","buttons":[{"id":"implants","title":"Implants"}]}},"#
@@ -41,6 +42,34 @@ import Testing
         #expect(back == original)
         #expect(back.hashValue == original.hashValue)
         #expect(Set([back, original]).count == 1)
+    }
+
+    /// An emission's JSON form as the plain struct wrote it (keys sorted; absent optionals omitted).
+    static let storedEmissionJSON = #"{"answer":"implants","answerRaw":"Implants","attribution":{"ctwa_clid":"c1"},"#
+        + #""audiencesAdd":["CA_QUAL_Q1","CA_TREATMENT_IMPLANTS"],"audiencesRemove":[],"confidence":1,"#
+        + #""crmFields":{"cf_treatment":"Implants"},"crmNote":"Q1: implants (confidence 1)","crmTags":[],"data":{},"#
+        + #""entry":"ctwa","event":"QUALIFY_Q1","eventTime":1772442000000,"key":"s-q1-0123456789abcdef","#
+        + #""origin":"qualification/record","phoneHash":"h","sessionID":"s","sinks":["capi","crm"],"step":"Q1","#
+        + #""stream":"GOOD","subscriberID":"sub"}"#
+
+    @Test func emissionKeepsItsJSONFormAndIsAValue() throws {
+        let decoded = try JSONDecoder().decode(Emission.self, from: Data(Self.storedEmissionJSON.utf8))
+        #expect(decoded.key == "s-q1-0123456789abcdef" && decoded.event == "QUALIFY_Q1" && decoded.stream == .GOOD)
+        #expect(decoded.sinks == ["capi", "crm"] && decoded.eventTime == 1_772_442_000_000 && decoded.confidence == 1)
+        #expect(decoded.value == nil && decoded.currency == nil && decoded.crmStage == nil)
+        #expect(decoded.audiencesAdd == ["CA_QUAL_Q1", "CA_TREATMENT_IMPLANTS"] && decoded.crmFields == ["cf_treatment": "Implants"])
+        #expect(decoded.attribution == ["ctwa_clid": "c1"] && decoded.entry == "ctwa")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(String(decoding: try encoder.encode(decoded), as: UTF8.self) == Self.storedEmissionJSON)
+        var copy = decoded
+        copy.crmStage = "Qualified"
+        copy.audiencesAdd.append("A2_QUALIFIED")
+        #expect(decoded.crmStage == nil && decoded.audiencesAdd.count == 2)
+        #expect(copy != decoded)
+        copy.crmStage = nil
+        copy.audiencesAdd.removeLast()
+        #expect(copy == decoded && copy.hashValue == decoded.hashValue)
     }
 
     @Test func aSessionsLastOutboundMessageIsTheSentOne() throws {
