@@ -154,7 +154,7 @@ extension Turn {
             if spec.mode == "rules" || confident || TextNormalizer.normalize(input).isEmpty || providedUsed {
                 result = rules
             } else {
-                suspended = classifyRequest(step, input: input, rules: rules, mode: spec.mode)
+                suspended = Suspension(classifyRequest(step, input: input, rules: rules, mode: spec.mode))
                 return nil
             }
         }

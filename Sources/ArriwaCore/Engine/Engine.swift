@@ -72,6 +72,15 @@ public struct Engine: Sendable {
     }
 }
 
+/// A turn suspended for a classifier: the request it hands out.
+final class Suspension: Sendable {
+    let request: ClassifyRequest
+
+    init(_ request: ClassifyRequest) {
+        self.request = request
+    }
+}
+
 /// One turn's working set: the state being changed and the effects collected.
 struct Turn {
     let program: Program
@@ -83,7 +92,9 @@ struct Turn {
     var classification: Classification?
     var providedUsed = false
     var nodesRun = 0
-    var suspended: ClassifyRequest?
+    /// Boxed: a `ClassifyRequest` is ~250 bytes the turn would carry (and move) inline for the
+    /// rare suspension.
+    var suspended: Suspension?
     /// True while `start` repeats the current prompt (not counted as a re-prompt).
     var resending = false
     /// The caller handed a state in (not a new lead's first message).
@@ -150,7 +161,7 @@ struct Turn {
     /// Turns a step's outcome (or failure) into the result: a failed turn keeps none of its effects,
     /// halts the session and hands it to a human.
     mutating func finish(_ result: Result<Step, EngineFailure>) -> Engine.Outcome {
-        if let request = suspended {
+        if let request = suspended?.request {
             rollback()
             return .needsClassification(request)
         }

@@ -36,6 +36,14 @@ public final class Program: Sendable {
     }
 
     public func flow(named name: String) -> CompiledFlow? { flowIndex[name].map { flows[$0] } }
+
+    /// `flowIndex[name]`: for the few flows a tenant has, a scan of the (mostly inline) names
+    /// instead of hashing one. From the end, as the index keeps the last flow of a name.
+    func flowNumber(_ name: String) -> Int? {
+        guard flows.count <= 8 else { return flowIndex[name] }
+        for i in flows.indices.reversed() where flows[i].name == name { return i }
+        return nil
+    }
 }
 
 /// The tenant.yaml settings the engine reads.
