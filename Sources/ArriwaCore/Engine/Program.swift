@@ -84,6 +84,7 @@ public struct LocalizedTemplate: Sendable {
     /// Each variant compiled to direct reads, when it can be (parallel to `variants`).
     private(set) var compiled: [TurnTemplate?]
 
+    /// Texts per language (nil: any language), each compiled to direct reads where it can be.
     public init(variants: [(language: String?, template: Template)]) {
         self.variants = variants
         compiled = variants.map { TurnTemplate($0.template) }
