@@ -192,25 +192,26 @@ public enum NumberParser {
             var i = 0
             while i < count {
                 guard isDigit(i) else { i += 1; continue }
-                var digits: [UInt8] = []
+                // A string, not a byte array: up to 15 digits it stays inline (no allocation).
+                var digits = String()
                 var sawDecimal = false
                 var j = i
                 while j < count {
                     let c = byte(j)
                     if isDigit(j) {
-                        digits.append(c)
+                        digits.unicodeScalars.append(Unicode.Scalar(c))
                     } else if c == 0x2C || c == 0x20 || c == 0x27, !sawDecimal,
                               isDigit(j + 1), isDigit(j + 2), isDigit(j + 3), !isDigit(j + 4) {
                         // a thousands separator: exactly three digits follow
                     } else if c == 0x2E || c == 0x2C, !sawDecimal, isDigit(j + 1) {
                         sawDecimal = true
-                        digits.append(0x2E)
+                        digits.unicodeScalars.append(".")
                     } else {
                         break
                     }
                     j += 1
                 }
-                guard var value = Double(String(decoding: digits, as: UTF8.self)) else { i = j + 1; continue }
+                guard var value = Double(digits) else { i = j + 1; continue }
                 // A multiplier word right after the number.
                 var r = j
                 while r < count, raw[r] == 0x20 { r += 1 }

@@ -2,11 +2,11 @@
 /// same commit as the new state; nothing here has happened yet.
 ///
 /// The large payloads (messages, emissions, handovers: hundreds of bytes each) are boxed
-/// (`indirect`), so an effect is a few words: the effects array of a turn stays small, and copying
-/// an effect retains one box instead of every field.
+/// (`indirect`, or the copy-on-write box of `OutboundMessage` and `Emission`), so an effect is a few words: the
+/// effects array of a turn stays small, and copying an effect retains one box instead of every field.
 public enum Effect: Sendable, Hashable, Codable {
-    indirect case send(OutboundMessage)
-    indirect case emit(Emission)
+    case send(OutboundMessage)
+    case emit(Emission)
     case schedule(TimerSpec)
     case cancel(timerID: String)
     indirect case handover(Handover)
@@ -63,61 +63,6 @@ public struct TimerSpec: Sendable, Hashable, Codable {
             id += "/handover"
         }
         return id
-    }
-}
-
-/// A WhatsApp message to send. The 24-hour window decision is already made: `content` is a
-/// template exactly when the window was closed.
-public struct OutboundMessage: Sendable, Hashable, Codable {
-    public enum Purpose: String, Sendable, Hashable, Codable {
-        /// A flow's wa.send (question, clarify, re-prompt, any text).
-        case flow
-        /// A nudge while waiting.
-        case nudge
-        /// A reply to a code word (stop, pause, start, operator).
-        case codeWord = "code_word"
-        /// The current step's prompt repeated after `start` (not a new re-prompt).
-        case resume
-        /// A handover node's message.
-        case handover
-        /// A resend after a failed delivery.
-        case retry
-        /// The apology sent when the engine stopped a turn.
-        case apology
-    }
-
-    /// Ours, unique: `{sessionID}-m{n}`. The provider's id is mapped to it by the runtime.
-    public var id: String
-    public var sessionID: String
-    public var subscriberID: String
-    public var phoneHash: String
-    /// `flow/node` that sent it, or the code word / mechanism.
-    public var origin: String
-    public var purpose: Purpose
-    public var content: MessageContent
-    /// True when sent as free-form inside the 24-hour window.
-    public var windowOpen: Bool
-    /// The manifest step this message asks, if any.
-    public var step: String?
-    /// For retries: the message this one replaces.
-    public var replaces: String?
-    /// The template to switch to if the provider reports the window closed (131047).
-    public var fallbackTemplate: MessageContent.TemplateMessage?
-
-    public init(id: String, sessionID: String, subscriberID: String, phoneHash: String, origin: String, purpose: Purpose,
-                content: MessageContent, windowOpen: Bool, step: String? = nil, replaces: String? = nil,
-                fallbackTemplate: MessageContent.TemplateMessage? = nil) {
-        self.id = id
-        self.sessionID = sessionID
-        self.subscriberID = subscriberID
-        self.phoneHash = phoneHash
-        self.origin = origin
-        self.purpose = purpose
-        self.content = content
-        self.windowOpen = windowOpen
-        self.step = step
-        self.replaces = replaces
-        self.fallbackTemplate = fallbackTemplate
     }
 }
 
@@ -184,74 +129,6 @@ public enum MessageContent: Sendable, Hashable, Codable {
         case .list(_, _, let sections, _, _): sections.flatMap { $0.rows.map { Button(id: $0.id, title: $0.title) } }
         case .text, .template: []
         }
-    }
-}
-
-/// A conversion event for the sinks. `key` is the idempotency key (the outbox's UNIQUE event id).
-public struct Emission: Sendable, Hashable, Codable {
-    public enum Stream: String, Sendable, Hashable, Codable {
-        case GOOD, NOISE
-    }
-
-    public var key: String
-    /// The funnel's event name (QUALIFY_Q1, QUALIFY_COMPLETE, ...); sinks map it to Meta's names.
-    public var event: String
-    public var stream: Stream
-    /// capi, audiences, crm, webhook.
-    public var sinks: [String]
-    public var sessionID: String
-    public var subscriberID: String
-    public var phoneHash: String
-    /// Unix milliseconds.
-    public var eventTime: Int64
-    public var origin: String
-    public var step: String?
-    public var answer: String?
-    public var answerRaw: String?
-    public var confidence: Double?
-    public var value: Double?
-    public var currency: String?
-    public var data: [String: String]
-    public var audiencesAdd: [String]
-    public var audiencesRemove: [String]
-    public var crmFields: [String: String]
-    public var crmTags: [String]
-    public var crmNote: String?
-    public var crmStage: String?
-    /// The session's immutable attribution (ctwa_clid, campaign_id, utm_*, ...).
-    public var attribution: [String: String]
-    public var entry: String
-
-    public init(key: String, event: String, stream: Stream, sinks: [String], sessionID: String, subscriberID: String,
-                phoneHash: String, eventTime: Int64, origin: String, step: String? = nil, answer: String? = nil,
-                answerRaw: String? = nil, confidence: Double? = nil, value: Double? = nil, currency: String? = nil,
-                data: [String: String] = [:], audiencesAdd: [String] = [], audiencesRemove: [String] = [],
-                crmFields: [String: String] = [:], crmTags: [String] = [], crmNote: String? = nil, crmStage: String? = nil,
-                attribution: [String: String] = [:], entry: String = "organic") {
-        self.key = key
-        self.event = event
-        self.stream = stream
-        self.sinks = sinks
-        self.sessionID = sessionID
-        self.subscriberID = subscriberID
-        self.phoneHash = phoneHash
-        self.eventTime = eventTime
-        self.origin = origin
-        self.step = step
-        self.answer = answer
-        self.answerRaw = answerRaw
-        self.confidence = confidence
-        self.value = value
-        self.currency = currency
-        self.data = data
-        self.audiencesAdd = audiencesAdd
-        self.audiencesRemove = audiencesRemove
-        self.crmFields = crmFields
-        self.crmTags = crmTags
-        self.crmNote = crmNote
-        self.crmStage = crmStage
-        self.attribution = attribution
-        self.entry = entry
     }
 }
 

@@ -85,7 +85,11 @@ extension Turn {
         let steps = program.manifest.steps.count
         state.reserve(steps: steps, keys: steps + 2)
         let compiled = program.flows[program.entryFlow]
-        state.stack = [SessionState.Frame(flow: compiled.name, node: compiled.nodes[compiled.start].id, vars: compiled.defaults)]
+        // Room for the calls a flow makes, so the first `call` does not regrow the stack.
+        var stack: [SessionState.Frame] = []
+        stack.reserveCapacity(4)
+        stack.append(SessionState.Frame(flow: compiled.name, node: compiled.nodes[compiled.start].id, vars: compiled.defaults))
+        state.stack = stack
         return state
     }
 
@@ -93,7 +97,7 @@ extension Turn {
     func topNode() -> (flow: Int, node: CompiledNode)? {
         // The top frame's names read in place (copying the frame retained its vars too).
         let stack = state.stack
-        guard let top = stack.indices.last, let f = program.flowIndex[stack[top].flow],
+        guard let top = stack.indices.last, let f = program.flowNumber(stack[top].flow),
               let n = program.flows[f].index[stack[top].node] else { return nil }
         return (f, program.flows[f].nodes[n])
     }

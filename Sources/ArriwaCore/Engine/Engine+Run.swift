@@ -33,14 +33,14 @@ extension Turn {
                 n = try follow(next, "next", node)
             case .condition(let branches, let otherwise):
                 var target = otherwise
-                for branch in branches where try evalBool(branch.when, node) {
+                for (i, branch) in branches.enumerated() where try evalBool(branch.when, node.compiled[i], node) {
                     target = branch.next
                     break
                 }
                 n = try follow(target, "else", node)
             case .set(let assignments, let next):
-                for assignment in assignments {
-                    let value = try eval(assignment.value, node)
+                for (i, assignment) in assignments.enumerated() {
+                    let value = try eval(assignment.value, node.compiled[i], node)
                     setTopVar(assignment.name, value)
                 }
                 n = try follow(next, "next", node)
@@ -137,12 +137,12 @@ extension Turn {
 
     private mutating func classify(_ spec: ClassifySpec, _ node: CompiledNode) throws(EngineFailure) -> Int? {
         let stepID = try resolveStep(spec.step, node)
-        guard let stepIndex = program.manifest.index[stepID] else {
+        guard let stepIndex = self.stepIndex(stepID) else {
             throw EngineFailure(code: .unknownStep, message: "\(node.origin): no manifest step '\(stepID)'", origin: node.origin)
         }
         let step = program.manifest.steps[stepIndex]
         state.step = stepID
-        let input = try eval(spec.input, node).renderedText
+        let input = try eval(spec.input, spec.compiledInput, node).renderedText
         let result: Classification
         if let provided, !providedUsed {
             providedUsed = true
@@ -154,7 +154,7 @@ extension Turn {
             if spec.mode == "rules" || confident || TextNormalizer.normalize(input).isEmpty || providedUsed {
                 result = rules
             } else {
-                suspended = classifyRequest(step, input: input, rules: rules, mode: spec.mode)
+                suspended = Suspension(classifyRequest(step, input: input, rules: rules, mode: spec.mode))
                 return nil
             }
         }
@@ -202,7 +202,7 @@ extension Turn {
         case .fixed(let id): return id
         case .dynamic(let template): return try render(template, node)
         case .variable(let name, let template):
-            if case .string(let id)? = state.stack.last?.vars[name], id.utf8.count < 1_024 { return id }
+            if case .string(let id)? = topVar(name), id.utf8.count < 1_024 { return id }
             return try render(template, node)
         }
     }
@@ -230,12 +230,24 @@ extension Turn {
         }
     }
 
-    mutating func evalBool(_ expr: Expr, _ node: CompiledNode) throws(EngineFailure) -> Bool {
-        let value = try eval(expr, node)
+    /// `expr`'s value: by direct reads when it is compiled (`TurnExpr`), else by the interpreter.
+    mutating func eval(_ expr: Expr, _ compiled: TurnExpr?, _ node: CompiledNode) throws(EngineFailure) -> Value {
+        if let compiled, program.directReads, let value = value(of: compiled) { return value }
+        return try eval(expr, node)
+    }
+
+    mutating func evalBool(_ expr: Expr, _ compiled: TurnExpr?, _ node: CompiledNode) throws(EngineFailure) -> Bool {
+        let value = try eval(expr, compiled, node)
         guard case .bool(let b) = value else {
             throw EngineFailure(code: .evaluation, message: "\(node.origin): `\(expr)` is \(value.typeName), not bool", origin: node.origin)
         }
         return b
+    }
+
+    /// `template` rendered: by direct reads when it is compiled (`TurnTemplate`), else by the interpreter.
+    mutating func render(_ template: Template, _ compiled: TurnTemplate?, _ node: CompiledNode) throws(EngineFailure) -> String {
+        if let compiled, program.directReads, let text = render(compiled) { return text }
+        return try render(template, node)
     }
 
     mutating func render(_ template: Template, _ node: CompiledNode) throws(EngineFailure) -> String {
@@ -249,13 +261,20 @@ extension Turn {
     }
 
     mutating func renderLocalized(_ text: LocalizedTemplate, _ node: CompiledNode) throws(EngineFailure) -> String {
-        guard let template = text.template(for: state.language) else { return "" }
-        return try render(template, node)
+        guard let i = text.variant(for: state.language) else { return "" }
+        return try render(text.variants[i].template, text.compiled[i], node)
+    }
+
+    /// The top frame's variable `name` (read in place: `stack.last` copied the frame).
+    func topVar(_ name: String) -> Value? {
+        state.stack.withUnsafeBufferPointer { frames in frames.isEmpty ? nil : frames[frames.count - 1].vars[name] }
     }
 
     mutating func renderText(_ text: LocalizedTemplate) -> Result<String, EngineFailure> {
-        guard let template = text.template(for: state.language) else { return .success("") }
+        guard let i = text.variant(for: state.language) else { return .success("") }
+        let template = text.variants[i].template
         if template.parts.count == 1, case .literal(let literal) = template.parts[0] { return .success(literal) }
+        if let compiled = text.compiled[i], program.directReads, let rendered = render(compiled) { return .success(rendered) }
         do {
             return .success(try withContext { (context) throws(EvaluationError) in try Evaluator.render(template, in: context) })
         } catch {
@@ -263,9 +282,14 @@ extension Turn {
         }
     }
 
-    mutating func renderTemplate(_ spec: TemplateSpec) -> Result<MessageContent.TemplateMessage, EngineFailure> {
+    mutating func renderTemplate(_ spec: TemplateSpec, compiled: [TurnTemplate?] = []) -> Result<MessageContent.TemplateMessage, EngineFailure> {
         var params: [String] = []
-        for param in spec.params {
+        params.reserveCapacity(spec.params.count)
+        for (i, param) in spec.params.enumerated() {
+            if i < compiled.count, let fast = compiled[i], program.directReads, let text = render(fast) {
+                params.append(text)
+                continue
+            }
             do {
                 params.append(try withContext { (context) throws(EvaluationError) in try Evaluator.render(param, in: context) })
             } catch {

@@ -26,7 +26,7 @@ extension Turn {
         var step: CompiledStep?
         if let ref = spec.step {
             let id = try resolveStep(ref, node)
-            guard let found = program.manifest.step(id) else {
+            guard let found = stepIndex(id).map({ program.manifest.steps[$0] }) else {
                 throw EngineFailure(code: .unknownStep, message: "\(node.origin): no manifest step '\(id)'", origin: node.origin)
             }
             step = found
@@ -49,7 +49,7 @@ extension Turn {
             setRetries(step.id, count)
         }
         let fallback: MessageContent.TemplateMessage? = try spec.template.map { t throws(EngineFailure) in
-            switch renderTemplate(t) {
+            switch renderTemplate(t, compiled: spec.templateParams) {
             case .success(let message): return message
             case .failure(let failure): throw failure.at(node.origin)
             }
@@ -82,6 +82,11 @@ extension Turn {
             body = try text.map { t throws(EngineFailure) in try renderLocalized(t, node) } ?? ""
         }
         if let step, !step.options.isEmpty, step.kind == "buttons" || step.kind == "list" {
+            if program.directReads, let choices = step.parts.choices(for: state.language) {
+                // Plain titles: the rows built at compile time.
+                if let buttons = choices.buttons { return .buttons(body: body, buttons: buttons, header: header, footer: footer) }
+                return .list(body: body, button: choices.listButton, sections: choices.sections, header: header, footer: footer)
+            }
             var choices: [MessageContent.Row] = []
             choices.reserveCapacity(step.options.count)
             for option in step.options {
@@ -156,17 +161,17 @@ extension Turn {
         var step: CompiledStep?
         if let ref = spec.step {
             let id = try resolveStep(ref, node)
-            guard let found = program.manifest.step(id) else {
+            guard let found = stepIndex(id).map({ program.manifest.steps[$0] }) else {
                 throw EngineFailure(code: .unknownStep, message: "\(node.origin): no manifest step '\(id)'", origin: node.origin)
             }
             step = found
         }
-        let event = try spec.event.map { t throws(EngineFailure) in try render(t, node) } ?? step?.event ?? node.id.uppercased()
+        let event = try spec.event.map { t throws(EngineFailure) in try render(t, spec.compiledEvent, node) } ?? step?.event ?? node.id.uppercased()
         let answer = step.flatMap { state.answers[$0.id] }
         let answerRaw = step.flatMap { state.answersRaw[$0.id] }
         let key: String
         if let template = spec.key {
-            key = try render(template, node)
+            key = try render(template, spec.compiledKey, node)
         } else if let step {
             key = "\(state.id)-q\(step.number)-\(ExprInterpreter.hash(answerRaw ?? answer ?? ""))"
         } else {
@@ -174,21 +179,27 @@ extension Turn {
         }
         var add: [String]
         var fields: [String: String] = [:]
-        var note = try spec.crmNote.map { t throws(EngineFailure) in try render(t, node) }
+        var note = try spec.crmNote.map { t throws(EngineFailure) in try render(t, spec.compiledNote, node) }
         if let step {
-            // The step's audience, the node's, then the chosen option's segments: built in one array.
-            let option = answer.flatMap { step.option($0) }
-            add = []
-            add.reserveCapacity((step.audience == nil ? 0 : 1) + spec.audiencesAdd.count + (option?.segments.count ?? 0))
-            if let audience = step.audience { add.append(audience) }
-            add += spec.audiencesAdd
-            if let option { add += option.segments }
+            let optionIndex = answer.flatMap { answer in step.options.firstIndex { $0.id == answer } }
+            if spec.audiencesAdd.isEmpty, program.directReads {
+                // The step's audience and the option's segments, joined at compile time.
+                add = step.parts.audiences[optionIndex ?? step.options.count]
+            } else {
+                // The step's audience, the node's, then the chosen option's segments: built in one array.
+                let segments = optionIndex.map { step.options[$0].segments } ?? []
+                add = []
+                add.reserveCapacity((step.audience == nil ? 0 : 1) + spec.audiencesAdd.count + segments.count)
+                if let audience = step.audience { add.append(audience) }
+                add += spec.audiencesAdd
+                add += segments
+            }
             if let field = step.crmField, let answer {
-                fields[field] = option?.titles?.template(for: state.language).map { literalText($0) } ?? answer
+                fields[field] = optionIndex.flatMap { step.options[$0].titles?.template(for: state.language) }.map { literalText($0) }
+                    ?? answer
             }
             if note == nil, let answer {
-                let confidence = state.confidence[step.id].map { Value.render(number: ($0 * 100).rounded() / 100) } ?? "?"
-                note = "\(step.id): \(answer) (confidence \(confidence))"
+                note = Self.answerNote(step: step.id, answer: answer, confidence: state.confidence[step.id])
             }
         } else {
             add = spec.audiencesAdd
@@ -216,6 +227,28 @@ extension Turn {
                       audiencesRemove: spec.audiencesRemove, crmFields: fields, crmTags: spec.crmTags, crmNote: note,
                       crmStage: spec.crmStage, attribution: state.attribution, entry: state.entry)))
     }
+
+    /// `{step}: {answer} (confidence {c})`, the confidence rounded to two decimals ("?" when unknown).
+    static func answerNote(step: String, answer: String, confidence: Double?) -> String {
+        let rendered = confidence.map { c in
+            let hundredths = (c * 100).rounded()
+            // 0...1 in hundredths (every classifier's range): rendered once, at first use.
+            if hundredths >= 0, hundredths <= 100 { return hundredthsText[Int(hundredths)] }
+            return Value.render(number: hundredths / 100)
+        } ?? "?"
+        var note = String()
+        note.reserveCapacity(step.utf8.count + answer.utf8.count + rendered.utf8.count + 16)
+        note += step
+        note += ": "
+        note += answer
+        note += " (confidence "
+        note += rendered
+        note += ")"
+        return note
+    }
+
+    /// `Value.render(number: k / 100)` for k in 0...100.
+    static let hundredthsText: [String] = (0...100).map { Value.render(number: Double($0) / 100) }
 
     /// Queues an emission once per idempotency key for the session's lifetime.
     mutating func emit(_ emission: __owned Emission) {

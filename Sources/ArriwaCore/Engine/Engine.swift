@@ -13,7 +13,7 @@ public struct Engine: Sendable {
         case completed(state: SessionState?, effects: [Effect])
         /// An `llm.classify` node needs a classifier the engine cannot run (a model). Classify outside
         /// any transaction and call `handle` again with the same state and event plus the answer.
-        case needsClassification(ClassifyRequest)
+        indirect case needsClassification(ClassifyRequest)
     }
 
     /// Applies one event. `classification` answers a previous `.needsClassification`.
@@ -34,7 +34,7 @@ public struct Engine: Sendable {
         /// persist it and the effects in one commit.
         case completed(effects: [Effect])
         /// As `TurnResult.needsClassification`; `state` is unchanged (the turn was rolled back).
-        case needsClassification(ClassifyRequest)
+        indirect case needsClassification(ClassifyRequest)
     }
 
     /// Applies one event to `state` in place: the same turn as `handle`, without the copy of a
@@ -72,6 +72,15 @@ public struct Engine: Sendable {
     }
 }
 
+/// A turn suspended for a classifier: the request it hands out.
+final class Suspension: Sendable {
+    let request: ClassifyRequest
+
+    init(_ request: ClassifyRequest) {
+        self.request = request
+    }
+}
+
 /// One turn's working set: the state being changed and the effects collected.
 struct Turn {
     let program: Program
@@ -83,7 +92,9 @@ struct Turn {
     var classification: Classification?
     var providedUsed = false
     var nodesRun = 0
-    var suspended: ClassifyRequest?
+    /// Boxed: a `ClassifyRequest` is ~250 bytes the turn would carry (and move) inline for the
+    /// rare suspension.
+    var suspended: Suspension?
     /// True while `start` repeats the current prompt (not counted as a re-prompt).
     var resending = false
     /// The caller handed a state in (not a new lead's first message).
@@ -103,6 +114,9 @@ struct Turn {
     var replaced: SessionState?
     /// False when the caller had no state and the turn created none.
     var keepsState = true
+    /// The manifest step this turn last looked up by id (a turn looks its step up three or four
+    /// times: classify, emit, the router, the next question).
+    var lastStep: (id: String, index: Int)?
 
     /// `state`: the session's state, which the handlers change in place; a blank state when there
     /// is none yet.
@@ -120,9 +134,8 @@ struct Turn {
             }
             self.state = state
         } else {
-            self.state = SessionState(id: "", contact: Contact(subscriberID: "", phoneHash: ""), tenant: program.tenant.id,
-                                      flowVersion: program.version, language: program.tenant.defaultLanguage, entry: "organic",
-                                      attribution: [:], referralRaw: nil, startedAt: now)
+            // Replaced by the new session before anything reads or writes it.
+            self.state = program.blankState
         }
         effects.reserveCapacity(8)
     }
@@ -148,7 +161,7 @@ struct Turn {
     /// Turns a step's outcome (or failure) into the result: a failed turn keeps none of its effects,
     /// halts the session and hands it to a human.
     mutating func finish(_ result: Result<Step, EngineFailure>) -> Engine.Outcome {
-        if let request = suspended {
+        if let request = suspended?.request {
             rollback()
             return .needsClassification(request)
         }
@@ -290,6 +303,14 @@ struct Turn {
 
     // MARK: - Small helpers shared by the handlers
 
+    /// The manifest's index of step `id`.
+    mutating func stepIndex(_ id: String) -> Int? {
+        if let last = lastStep, last.id == id { return last.index }
+        guard let index = program.manifest.index[id] else { return nil }
+        lastStep = (id, index)
+        return index
+    }
+
     mutating func audit(_ type: String, _ detail: String) {
         effects.append(.audit(AuditRecord(type: type, sessionID: state.id, detail: detail, at: now)))
     }
@@ -304,9 +325,12 @@ struct Turn {
         // Collect the matches, then sort only those: the effects' order must not depend on the
         // dictionary's per-process iteration order.
         if state.timers.count == 1, let (id, timer) = state.timers.first {
-            // One pending timer (the usual case): no list of matches to build and sort.
+            // One pending timer (the usual case): no list of matches to build and sort, and the
+            // table keeps its storage for the next wait's timer.
             if predicate(timer) {
-                removeAllTimers()
+                // Emptied in place: no look-up of the id, and the storage stays for the next timer.
+                state.timers.removeAll(keepingCapacity: true)
+                log(.timer(id: id, old: timer))
                 effects.append(.cancel(timerID: id))
             }
             return

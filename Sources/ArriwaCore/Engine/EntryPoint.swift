@@ -8,7 +8,17 @@ public struct EntryPoint: Sendable, Hashable {
     public var idPrefix: String
 
     /// Session id: `{prefix}_{subscriber_id}_{timestamp_ms}`.
-    public func sessionID(subscriberID: String, at ms: Int64) -> String { "\(idPrefix)_\(subscriberID)_\(ms)" }
+    public func sessionID(subscriberID: String, at ms: Int64) -> String {
+        // Built in one buffer of the final size (interpolation grew it once or twice).
+        var id = String()
+        id.reserveCapacity(idPrefix.utf8.count + subscriberID.utf8.count + 22)
+        id += idPrefix
+        id += "_"
+        id += subscriberID
+        id += "_"
+        id += String(ms)
+        return id
+    }
 
     /// The id of a subscriber's new session when `previous` is the id of their latest one: as above,
     /// but never at or before the previous session's timestamp, so a session that starts in the same
@@ -33,6 +43,7 @@ public struct EntryPoint: Sendable, Hashable {
             return EntryPoint(kind: "ctwa", attribution: fields, idPrefix: "ctwa_fb")
         }
         let text = message.text.trimmedWhitespace
+        if isPlain(text) { return organic }
         if text.uppercased().hasPrefix("QR_") {
             var fields: [String: String] = [:]
             let params = parameters(text)
@@ -50,7 +61,23 @@ public struct EntryPoint: Sendable, Hashable {
             for (key, value) in utm { fields[key] = value }
             return EntryPoint(kind: "link", attribution: fields, idPrefix: "link_\(idSafe(source))")
         }
-        return EntryPoint(kind: "organic", attribution: [:], idPrefix: "direct")
+        return organic
+    }
+
+    static let organic = EntryPoint(kind: "organic", attribution: [:], idPrefix: "direct")
+
+    /// ASCII text that neither starts with `QR_` (in any case) nor holds a `=` (no parameter):
+    /// organic without splitting it into parameters (most first messages: "Hi", "Hello, ...").
+    static func isPlain(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            if bytes.count >= 3, bytes[0] | 0x20 == UInt8(ascii: "q"), bytes[1] | 0x20 == UInt8(ascii: "r"),
+               bytes[2] == UInt8(ascii: "_") {
+                return false
+            }
+            for byte in bytes where byte >= 0x80 || byte == UInt8(ascii: "=") { return false }
+            return true
+        }
     }
 
     /// `key=value` pairs separated by `&`, `?` or whitespace, percent-decoded.

@@ -15,6 +15,11 @@ public struct ProgramError: Error, Sendable, CustomStringConvertible {
 extension Program {
     /// Compiles a loaded tenant. Run the validator first: this reports only the first problem.
     public static func compile(_ project: TenantProject) throws(ProgramError) -> Program {
+        try compile(project, directReads: true)
+    }
+
+    /// `directReads: false` runs every expression through the interpreter (for tests that compare).
+    static func compile(_ project: TenantProject, directReads: Bool) throws(ProgramError) -> Program {
         guard let tenant = project.tenant else {
             throw ProgramError(message: "\(project.directory ?? "tenant"): no tenant.yaml")
         }
@@ -33,7 +38,7 @@ extension Program {
             throw ProgramError(message: "entry flow '\(entryName)' is not defined", location: tenant.entryFlow?.location)
         }
         return Program(tenant: try settings(tenant), manifest: manifest, flows: flows, flowIndex: flowIndex,
-                       entryFlow: entry, version: contentHash(project))
+                       entryFlow: entry, version: contentHash(project), directReads: directReads)
     }
 
     /// SHA-256 over the files' names and contents, sorted by name: the same files give the same version.

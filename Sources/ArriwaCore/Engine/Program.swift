@@ -9,9 +9,24 @@ public final class Program: Sendable {
     public let entryFlow: Int
     /// Content hash of the tenant's files: the deployed version a session pins.
     public let version: String
+    /// Expressions of `TurnExpr`'s shapes read the turn directly; false: everything goes through
+    /// the interpreter (tests compare the two).
+    let directReads: Bool
+    /// The placeholder state a turn for a new lead starts from (replaced by the new session), shared
+    /// copy-on-write instead of built per turn.
+    let blankState: SessionState
 
-    public init(tenant: TenantSettings, manifest: CompiledManifest, flows: [CompiledFlow], flowIndex: [String: Int],
-                entryFlow: Int, version: String) {
+    public convenience init(tenant: TenantSettings, manifest: CompiledManifest, flows: [CompiledFlow], flowIndex: [String: Int],
+                            entryFlow: Int, version: String) {
+        self.init(tenant: tenant, manifest: manifest, flows: flows, flowIndex: flowIndex, entryFlow: entryFlow, version: version,
+                  directReads: true)
+    }
+
+    init(tenant: TenantSettings, manifest: CompiledManifest, flows: [CompiledFlow], flowIndex: [String: Int],
+         entryFlow: Int, version: String, directReads: Bool) {
+        self.directReads = directReads
+        blankState = SessionState(id: "", contact: Contact(subscriberID: "", phoneHash: ""), tenant: tenant.id, flowVersion: version,
+                                  language: tenant.defaultLanguage, entry: "organic", attribution: [:], referralRaw: nil, startedAt: 0)
         self.tenant = tenant
         self.manifest = manifest
         self.flows = flows
@@ -21,6 +36,14 @@ public final class Program: Sendable {
     }
 
     public func flow(named name: String) -> CompiledFlow? { flowIndex[name].map { flows[$0] } }
+
+    /// `flowIndex[name]`: for the few flows a tenant has, a scan of the (mostly inline) names
+    /// instead of hashing one. From the end, as the index keeps the last flow of a name.
+    func flowNumber(_ name: String) -> Int? {
+        guard flows.count <= 8 else { return flowIndex[name] }
+        for i in flows.indices.reversed() where flows[i].name == name { return i }
+        return nil
+    }
 }
 
 /// The tenant.yaml settings the engine reads.
@@ -55,13 +78,29 @@ public struct TenantSettings: Sendable {
 
 /// Text per language, each a parsed template.
 public struct LocalizedTemplate: Sendable {
-    public var variants: [(language: String?, template: Template)]
+    public var variants: [(language: String?, template: Template)] {
+        didSet { compiled = variants.map { TurnTemplate($0.template) } }
+    }
+    /// Each variant compiled to direct reads, when it can be (parallel to `variants`).
+    private(set) var compiled: [TurnTemplate?]
+
+    /// Texts per language (nil: any language), each compiled to direct reads where it can be.
+    public init(variants: [(language: String?, template: Template)]) {
+        self.variants = variants
+        compiled = variants.map { TurnTemplate($0.template) }
+    }
 
     public func template(for language: String) -> Template? {
+        variant(for: language).map { variants[$0].template }
+    }
+
+    /// The index of the variant `template(for:)` picks: the language's, else the one without a
+    /// language, else the first.
+    func variant(for language: String) -> Int? {
         // Indices, not `first(where:)`: the closure copied each (language, template) pair it looked at.
-        for i in variants.indices where variants[i].language == language { return variants[i].template }
-        for i in variants.indices where variants[i].language == nil { return variants[i].template }
-        return variants.first?.template
+        for i in variants.indices where variants[i].language == language { return i }
+        for i in variants.indices where variants[i].language == nil { return i }
+        return variants.isEmpty ? nil : 0
     }
 
     /// Every variant's literal text (for classifiers: titles in all languages).
@@ -80,67 +119,6 @@ public struct CompiledManifest: Sendable {
     public var rules: [RulesClassifier.Index]
 
     public func step(_ id: String) -> CompiledStep? { index[id].map { steps[$0] } }
-}
-
-public final class CompiledStep: Sendable {
-    public struct Option: Sendable {
-        public var id: String
-        public var titles: LocalizedTemplate?
-        public var titleTexts: [String]
-        public var synonyms: [String]
-        public var description: LocalizedTemplate?
-        public var segments: [String]
-        public var min: Double?
-        public var max: Double?
-    }
-
-    public let id: String
-    /// 1-based position (the n of QUALIFY_Q{n} keys).
-    public let number: Int
-    public let kind: String
-    public let question: LocalizedTemplate?
-    public let clarify: LocalizedTemplate?
-    public let reprompt: LocalizedTemplate?
-    public let listButton: LocalizedTemplate?
-    public let options: [Option]
-    public let examples: [String]
-    public let patterns: [String]
-    public let compiledPatterns: [StepPattern]
-    public let crmField: String?
-    public let event: String
-    public let audience: String?
-    public let maxReprompts: Int?
-    /// Router: option id → next step (or done / reject); `next` for everything else.
-    public let routes: [String: String]
-    public let next: String
-
-    public func option(_ id: String) -> Option? { options.first { $0.id == id } }
-
-    /// Where an answer leads.
-    public func nextStep(after answer: String?) -> String {
-        if let answer, let target = routes[answer] { return target }
-        return next
-    }
-
-    public init(id: String, number: Int, kind: String, question: LocalizedTemplate?, clarify: LocalizedTemplate?, reprompt: LocalizedTemplate?, listButton: LocalizedTemplate?, options: [Option], examples: [String], patterns: [String], compiledPatterns: [StepPattern], crmField: String?, event: String, audience: String?, maxReprompts: Int?, routes: [String: String], next: String) {
-        self.id = id
-        self.number = number
-        self.kind = kind
-        self.question = question
-        self.clarify = clarify
-        self.reprompt = reprompt
-        self.listButton = listButton
-        self.options = options
-        self.examples = examples
-        self.patterns = patterns
-        self.compiledPatterns = compiledPatterns
-        self.crmField = crmField
-        self.event = event
-        self.audience = audience
-        self.maxReprompts = maxReprompts
-        self.routes = routes
-        self.next = next
-    }
 }
 
 /// A manifest regex, compiled once.
@@ -321,10 +299,19 @@ public final class CompiledNode: Sendable {
         case handover(reason: Template?, message: LocalizedTemplate?, next: Int?)
     }
 
+    /// A condition's branch tests or a set node's values, compiled to direct reads where they
+    /// have one of `TurnExpr`'s shapes (parallel to `branches` / `assignments`; empty otherwise).
+    let compiled: [TurnExpr?]
+
     public init(id: String, origin: String, kind: Kind) {
         self.id = id
         self.origin = origin
         self.kind = kind
+        compiled = switch kind {
+        case .condition(let branches, _): branches.map { TurnExpr($0.when) }
+        case .set(let assignments, _): assignments.map { TurnExpr($0.value) }
+        default: []
+        }
     }
 }
 
@@ -355,6 +342,8 @@ public final class SendSpec: Sendable {
     public let footer: LocalizedTemplate?
     public let template: TemplateSpec?
     public let next: Int?
+    /// The template's parameters compiled to direct reads (parallel to `template.params`).
+    let templateParams: [TurnTemplate?]
 
     public init(text: LocalizedTemplate?, step: StepRef?, say: Say, buttons: [(id: String, title: LocalizedTemplate)], listButton: LocalizedTemplate?, sections: [(title: LocalizedTemplate?, rows: [(id: String, title: LocalizedTemplate, description: LocalizedTemplate?)])], header: LocalizedTemplate?, footer: LocalizedTemplate?, template: TemplateSpec?, next: Int?) {
         self.text = text
@@ -367,6 +356,7 @@ public final class SendSpec: Sendable {
         self.footer = footer
         self.template = template
         self.next = next
+        templateParams = template?.params.map { TurnTemplate($0) } ?? []
     }
 }
 
@@ -386,6 +376,10 @@ public final class EmitSpec: Sendable {
     public let crmNote: Template?
     public let crmStage: String?
     public let next: Int?
+    /// `event`, `key` and `crmNote` compiled to direct reads, when they can be.
+    let compiledEvent: TurnTemplate?
+    let compiledKey: TurnTemplate?
+    let compiledNote: TurnTemplate?
 
     public init(event: Template?, step: StepRef?, stream: Emission.Stream, sinks: [String], key: Template?, value: Expr?, currency: String?, data: [(key: String, value: Template)], audiencesAdd: [String], audiencesRemove: [String], crmFields: [(key: String, value: Template)], crmTags: [String], crmNote: Template?, crmStage: String?, next: Int?) {
         self.event = event
@@ -403,6 +397,9 @@ public final class EmitSpec: Sendable {
         self.crmNote = crmNote
         self.crmStage = crmStage
         self.next = next
+        compiledEvent = TurnTemplate(event)
+        compiledKey = TurnTemplate(key)
+        compiledNote = TurnTemplate(crmNote)
     }
 }
 
@@ -446,6 +443,8 @@ public final class ClassifySpec: Sendable {
     public let noise: Int?
     public let offscript: Int?
     public let error: Int?
+    /// `input` compiled to a direct read, when it can be.
+    let compiledInput: TurnExpr?
 
     public init(step: StepRef, input: Expr, mode: String, valid: Int?, ambiguous: Int?, noise: Int?, offscript: Int?, error: Int?) {
         self.step = step
@@ -456,5 +455,6 @@ public final class ClassifySpec: Sendable {
         self.noise = noise
         self.offscript = offscript
         self.error = error
+        compiledInput = TurnExpr(input)
     }
 }

@@ -26,21 +26,10 @@ public struct SessionState: Sendable, Hashable, Codable {
 
     /// The last message the bot sent, for nudges and delivery retries.
     public struct LastOutbound: Sendable, Hashable, Codable {
-        /// The message, boxed (read-only; setting `message` makes a new box): a state copy, or the
-        /// snapshot a turn keeps for its rollback, retains one reference instead of its dozen fields.
-        final class Storage: Sendable {
-            let message: OutboundMessage
-
-            init(_ message: OutboundMessage) {
-                self.message = message
-            }
-        }
-
-        private var storage: Storage
-        public var message: OutboundMessage {
-            get { storage.message }
-            set { storage = Storage(newValue) }
-        }
+        /// The message (one reference: `OutboundMessage` keeps its fields in a copy-on-write box, so
+        /// a state copy, or the snapshot a turn keeps for its rollback, retains one box, and the
+        /// send effect and this record share it).
+        public var message: OutboundMessage
         public var state: DeliveryStatus.State?
         public var stateAt: Int64?
         public var sentAt: Int64
@@ -48,7 +37,7 @@ public struct SessionState: Sendable, Hashable, Codable {
         public var failures: Int
 
         init(message: OutboundMessage, state: DeliveryStatus.State?, stateAt: Int64?, sentAt: Int64, failures: Int) {
-            storage = Storage(message)
+            self.message = message
             self.state = state
             self.stateAt = stateAt
             self.sentAt = sentAt
@@ -62,7 +51,7 @@ public struct SessionState: Sendable, Hashable, Codable {
 
         public init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
-            storage = Storage(try container.decode(OutboundMessage.self, forKey: .message))
+            message = try container.decode(OutboundMessage.self, forKey: .message)
             state = try container.decodeIfPresent(DeliveryStatus.State.self, forKey: .state)
             stateAt = try container.decodeIfPresent(Int64.self, forKey: .stateAt)
             sentAt = try container.decode(Int64.self, forKey: .sentAt)
@@ -80,7 +69,7 @@ public struct SessionState: Sendable, Hashable, Codable {
 
         public static func == (lhs: LastOutbound, rhs: LastOutbound) -> Bool {
             lhs.state == rhs.state && lhs.stateAt == rhs.stateAt && lhs.sentAt == rhs.sentAt && lhs.failures == rhs.failures
-                && (lhs.storage === rhs.storage || lhs.message == rhs.message)
+                && lhs.message == rhs.message
         }
 
         public func hash(into hasher: inout Hasher) {

@@ -94,8 +94,8 @@ public enum CodeWords {
         if !normalized.utf8.contains(0x20) { return nil }
         // "pause 2h", "пауза 30 минут", "snooze for 3 hours"
         // Only the first word decides whether this can be a pause: split the rest only then.
-        guard let first = normalized.split(separator: " ", maxSplits: 1).first,
-              settings.codeWords[String(first)] == .pause else { return nil }
+        guard let space = normalized.utf8.firstIndex(of: 0x20),
+              settings.codeWords[String(normalized[..<space])] == .pause else { return nil }
         let words = normalized.split(separator: " ")
         guard let duration = parseDuration(words.dropFirst().joined(separator: " ")) else { return nil }
         return (.pause, duration)
