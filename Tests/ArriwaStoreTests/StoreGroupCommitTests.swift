@@ -122,3 +122,23 @@ extension StoreGroupCommitTests {
         }
     }
 }
+
+extension StoreGroupCommitTests {
+    @Test("a free lane behind more than a claim window of entries in a leased lane is still claimed", arguments: StoreFixture.allCases)
+    func claimLooksPastTheWindow(_ fixture: StoreFixture) async throws {
+        let store = try await fixture.make()
+        defer { Task { try? await store.shutdown() } }
+        // 1,100 entries of one lead (a burst), then one of another lead.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for k in 0..<1_100 { group.addTask { _ = try await store.appendInbox(Sample.item(1, id: "burst-\(k)")) } }
+            try await group.waitForAll()
+        }
+        _ = try await store.appendInbox(Sample.item(2, id: "other"))
+        let first = try await store.claimLanes(owner: "A", limit: 1, perLane: 1, now: 100, leaseMillis: 60_000)
+        #expect(first.map(\.lane) == ["hash-1"])
+        // Every entry among the oldest 1,000 belongs to A's lane: B must look further.
+        let second = try await store.claimLanes(owner: "B", limit: 1, perLane: 1, now: 100, leaseMillis: 60_000)
+        #expect(second.map(\.lane) == ["hash-2"])
+        #expect(second.first?.entries.map(\.item.dedupeKey) == ["other"])
+    }
+}

@@ -40,17 +40,22 @@ extension SQLiteStore {
         guard limit > 0 else { return [] }
         let until = now + leaseMillis
         return try await transaction {
-            // Lanes with pending entries that nobody holds (no lease, or an expired one), oldest entry first.
-            let claimed = try await query("""
-                INSERT INTO lanes (tenant, lane, owner, lease_until)
-                SELECT tenant, lane, ?, ? FROM (
-                    SELECT i.tenant, i.lane, MIN(i.seq) AS first FROM inbox i
-                    WHERE i.status = 'pending'
-                      AND NOT EXISTS (SELECT 1 FROM lanes l WHERE l.tenant = i.tenant AND l.lane = i.lane AND l.lease_until > ?)
-                    GROUP BY i.tenant, i.lane ORDER BY first LIMIT ?) WHERE true
-                ON CONFLICT (tenant, lane) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
-                RETURNING tenant, lane
-                """, [.text(owner), .int64(until), .int64(now), .integer(limit)])
+            // Lanes with pending entries that nobody holds (no lease, or an expired one), oldest entry
+            // first — among the oldest `claimWindow` pending entries (an index range), and only if
+            // none of those lanes is free, among all of them.
+            var claimed: [SQLiteRow] = []
+            for window in [Self.claimWindow, nil] where claimed.isEmpty {
+                claimed = try await query("""
+                    INSERT INTO lanes (tenant, lane, owner, lease_until)
+                    SELECT tenant, lane, ?, ? FROM (
+                        SELECT p.tenant, p.lane, MIN(p.seq) AS first
+                        FROM (SELECT tenant, lane, seq FROM inbox WHERE status = 'pending' ORDER BY seq LIMIT ?) p
+                        WHERE NOT EXISTS (SELECT 1 FROM lanes l WHERE l.tenant = p.tenant AND l.lane = p.lane AND l.lease_until > ?)
+                        GROUP BY p.tenant, p.lane ORDER BY first LIMIT ?) WHERE true
+                    ON CONFLICT (tenant, lane) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until
+                    RETURNING tenant, lane
+                    """, [.text(owner), .int64(until), .integer(window ?? -1), .int64(now), .integer(limit)])
+            }
             guard !claimed.isEmpty else { return [] }
             let entries = try await query("""
                 SELECT seq, tenant, lane, dedupe_key, kind, event, received_at FROM (
@@ -71,6 +76,9 @@ extension SQLiteStore {
                                          entries: byLane["\($0.tenant)\u{0}\($0.lane)"] ?? []) }
         }
     }
+
+    /// How many of the oldest pending entries a claim looks at first (see PostgresStore).
+    static let claimWindow = 1000
 
     public func releaseLane(tenant: String, lane: String, owner: String) async throws {
         try await transaction {
