@@ -65,18 +65,7 @@ struct InboundController: Sendable {
             logger.info("webhook refused: malformed body", metadata: ["tenant": "\(tenant)", "field": "\(error.field)"])
             return JSONResponse.error(.badRequest, error.message, field: error.field)
         }
-        var queued = 0
-        var duplicates = 0
-        for item in items {
-            switch try await store.appendInbox(item) {
-            case .appended: queued += 1
-            case .duplicate: duplicates += 1
-            }
-        }
-        if queued > 0 {
-            metrics.messagesIn.increment(by: Int64(queued))
-            await wake()
-        }
+        let (queued, duplicates) = try await InboxAppend.append(items, store: store, metrics: metrics, wake: wake)
         logger.debug("webhook accepted", metadata: ["tenant": "\(tenant)", "queued": "\(queued)", "duplicates": "\(duplicates)",
                                                     "ignored": "\(ignored)"])
         let status = queued > 0 ? "queued" : (duplicates > 0 ? "duplicate" : "ignored")

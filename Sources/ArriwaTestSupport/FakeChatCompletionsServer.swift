@@ -38,27 +38,7 @@ public final class FakeChatCompletionsServer: Sendable {
             return try await Self.response(for: reply, model: recorded.model ?? "unknown", number: await script.count)
         }
 
-        let (ports, portContinuation) = AsyncStream<Int>.makeStream()
-        var app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "fake-chat-completions"),
-            onServerRunning: { channel in
-                portContinuation.yield(channel.localAddress?.port ?? 0)
-                portContinuation.finish()
-            }
-        )
-        app.logger.logLevel = .critical
-        let runningApp = app
-        let task = Task<Void, any Error> {
-            defer { portContinuation.finish() }
-            try await runningApp.run()
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else {
-            task.cancel()
-            _ = await task.result
-            throw FakeServerError.didNotStart
-        }
+        let (port, task) = try await FakeServerRunner.start(router, name: "fake-chat-completions")
         return FakeChatCompletionsServer(port: port, script: script, task: task)
     }
 

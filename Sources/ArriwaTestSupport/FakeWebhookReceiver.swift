@@ -51,27 +51,7 @@ public final class FakeWebhookReceiver: Sendable {
             let status = await log.receive(Received(path: request.uri.path, headers: headers, body: Data(buffer.readableBytesView)))
             return Response(status: .init(code: status))
         }
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        var app = Application(
-            router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "fake-webhook"),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
-                continuation.finish()
-            }
-        )
-        app.logger.logLevel = .critical
-        let runningApp = app
-        let task = Task<Void, any Error> {
-            defer { continuation.finish() }
-            try await runningApp.run()
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else {
-            task.cancel()
-            _ = await task.result
-            throw FakeChatCompletionsServer.FakeServerError.didNotStart
-        }
+        let (port, task) = try await FakeServerRunner.start(router, name: "fake-webhook")
         return FakeWebhookReceiver(port: port, log: log, task: task)
     }
 

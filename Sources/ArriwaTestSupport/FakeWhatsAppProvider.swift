@@ -78,27 +78,12 @@ public final class FakeWhatsAppProvider: Sendable {
                 return await provider.handleOtherSend(request: request, path: request.uri.path, body: Data(body.readableBytesView))
             }
         }
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        var app = Application(
-            router: router,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "fake-whatsapp"),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
-                continuation.finish()
-            }
-        )
-        app.logger.logLevel = .critical
-        let runningApp = app
-        let task = Task<Void, any Error> {
-            defer { continuation.finish() }
-            try await runningApp.run()
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else {
-            task.cancel()
-            _ = await task.result
+        let port: Int, task: Task<Void, any Error>
+        do {
+            (port, task) = try await FakeServerRunner.start(router, name: "fake-whatsapp", host: configuration.host, port: configuration.port)
+        } catch {
             try? await client.shutdown()
-            throw FakeChatCompletionsServer.FakeServerError.didNotStart
+            throw error
         }
         let provider = FakeWhatsAppProvider(configuration: configuration, port: port, log: log, client: client, task: task)
         await holder.set(provider)

@@ -77,18 +77,7 @@ struct ProviderWebhookController: Sendable {
             items.append(InboxItem(tenant: tenant, lane: log.lane, dedupeKey: "status:\(log.messageID):\(status.state.rawValue)",
                                    kind: .status, event: .status(status.deliveryStatus(messageID: log.messageID)), receivedAt: now))
         }
-        var queued = 0
-        var duplicates = 0
-        for item in items {
-            switch try await store.appendInbox(item) {
-            case .appended: queued += 1
-            case .duplicate: duplicates += 1
-            }
-        }
-        if queued > 0 {
-            metrics.messagesIn.increment(by: Int64(queued))
-            await wake()
-        }
+        let (queued, duplicates) = try await InboxAppend.append(items, store: store, metrics: metrics, wake: wake)
         if items.isEmpty, parse.rejected.isEmpty, let reason = parse.ignored.first(where: { $0.hasPrefix("unknown shape") }) {
             try await store.appendAudit(tenant: tenant, record: AuditRecord(type: "webhook_ignored", sessionID: "",
                                                                             detail: "provider=\(provider.rawValue) \(reason)", at: now))

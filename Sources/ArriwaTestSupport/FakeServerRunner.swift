@@ -1,13 +1,15 @@
 import Foundation
 import Hummingbird
 
-/// Runs a Hummingbird router on 127.0.0.1 (a free port) for the sink fakes (Meta Graph, Kommo).
+/// Runs a Hummingbird router for a fake on loopback (port 0: a free one) and returns the port it
+/// got once it listens — every fake in this module starts this way.
 enum FakeServerRunner {
-    static func start(_ router: Router<BasicRequestContext>, name: String) async throws -> (port: Int, task: Task<Void, any Error>) {
+    static func start(_ router: Router<BasicRequestContext>, name: String, host: String = "127.0.0.1",
+                      port requested: Int = 0) async throws -> (port: Int, task: Task<Void, any Error>) {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         var app = Application(
             router: router,
-            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: name),
+            configuration: .init(address: .hostname(host, port: requested), serverName: name),
             onServerRunning: { channel in
                 continuation.yield(channel.localAddress?.port ?? 0)
                 continuation.finish()
