@@ -85,7 +85,12 @@ public final class FakeKommoServer: Sendable {
         router.get("/api/v4/contacts") { request, _ in
             if let status = await state.begin("GET /api/v4/contacts", authorization: request.headers[.authorization]) { return problem(status) }
             let query = request.uri.queryParameters.get("query") ?? ""
-            let found = await state.contacts.values.filter { contact in contact.fields.values.contains { $0.contains(query) } }
+            // Kommo's query is a search over field values; a phone matches on its digits as well.
+            let found = await state.contacts.values.filter { contact in
+                contact.fields.values.contains { values in
+                    values.contains { $0.contains(query) || (!query.isEmpty && $0.filter(\.isNumber).contains(query)) }
+                }
+            }
             return list("contacts", found.sorted { $0.id < $1.id }.map(json))
         }
         router.post("/api/v4/leads/complex") { request, _ in
@@ -186,7 +191,8 @@ public final class FakeKommoServer: Sendable {
     static func json(_ contact: Contact) -> [String: Any] {
         ["id": contact.id, "first_name": contact.firstName ?? "",
          "custom_fields_values": contact.fields.map { key, values in
-             ["field_id": Int(key) ?? 0, "values": values.map { ["value": $0] }] as [String: Any]
+             // Custom fields by id; system fields (PHONE) as Kommo answers them: with their code.
+             (Int(key).map { ["field_id": $0] } ?? ["field_id": 0, "field_code": key]).merging(["values": values.map { ["value": $0] }]) { $1 }
          }]
     }
 
@@ -208,6 +214,12 @@ public final class FakeKommoServer: Sendable {
     public func enqueueStatus(_ statuses: Int...) async { await state.enqueue(statuses) }
     public func leads() async -> [Lead] { await state.leads.values.sorted { $0.id < $1.id } }
     public func contacts() async -> [Contact] { await state.contacts.values.sorted { $0.id < $1.id } }
+    /// A contact a manager created by hand (e.g. with only the phone number); returns its id.
+    public func addContact(firstName: String, fields: [String: [String]]) async -> Int {
+        let id = await state.id()
+        await state.addContact(Contact(id: id, firstName: firstName, fields: fields))
+        return id
+    }
     public func notes() async -> [Note] { await state.notes }
     /// `METHOD /path` of every request, in order.
     public func requests() async -> [String] { await state.requests }

@@ -44,6 +44,27 @@ import Testing
         }
     }
 
+    @Test func aNewContactCarriesThePhoneNumberAndAnExistingOneIsFoundByIt() async throws {
+        try await SinksHarness.run { h in
+            // The number comes from the lead's sealed address (serve opens it); it goes into
+            // Kommo's PHONE field so the manager can call, and finds a contact made by hand.
+            let numbers: [String: String] = [try #require(Phone.hash("+15550100456")): "15550100456",
+                                             try #require(Phone.hash("+15550100789")): "15550100789"]
+            let sink = KommoSink(configs: h.configs, client: h.client, phoneNumber: { _, lane in numbers[lane] })
+            _ = try await sink.deliver(crmEmission("FUNNEL_STARTED", session: "p-1", phone: "+15550100456", stage: "New"))
+            let created = try #require(await h.kommo.contacts().first)
+            #expect(created.fields["PHONE"] == ["+15550100456"])
+            #expect(await h.kommo.leads().first?.contactID == created.id)
+
+            let byHand = await h.kommo.addContact(firstName: "Maria", fields: ["PHONE": ["+1 555 010 0789"]])
+            _ = try await sink.deliver(crmEmission("FUNNEL_STARTED", session: "p-2", phone: "+15550100789", stage: "New"))
+            let second = try #require(await h.kommo.leads().last)
+            #expect(second.contactID == byHand, "the lead joins the contact that has the number")
+            #expect(await h.kommo.contacts().count == 2)
+            #expect(await h.kommo.requests().contains("GET /api/v4/contacts"))
+        }
+    }
+
     @Test func laterEmissionsUpdateTheSameLeadAndMoveTheStageOnlyWhenTheFlowSaysSo() async throws {
         try await SinksHarness.run { h in
             _ = try await h.crm.deliver(crmEmission("FUNNEL_STARTED", stage: "New"))

@@ -54,9 +54,13 @@ struct KommoEntity: Sendable {
         guard let id = KommoJSON.int(object["id"]) else { return nil }
         self.id = id
         var fields: [String: [String]] = [:]
+        // A field is found by its id and, for system fields such as PHONE, by its code too.
         for field in object["custom_fields_values"] as? [[String: Any]] ?? [] {
-            guard let key = KommoJSON.int(field["field_id"]).map(String.init) ?? field["field_code"] as? String else { continue }
-            fields[key] = KommoJSON.values(of: ["custom_fields_values": [field]], field: key)
+            let values = (field["values"] as? [[String: Any]] ?? []).compactMap { value -> String? in
+                (value["value"] as? String) ?? (value["value"] as? Int).map(String.init)
+            }
+            if let id = KommoJSON.int(field["field_id"]) { fields[String(id)] = values }
+            if let code = field["field_code"] as? String { fields[code] = values }
         }
         self.fields = fields
     }

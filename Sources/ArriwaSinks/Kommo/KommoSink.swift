@@ -9,9 +9,12 @@ public import Logging
 ///
 /// A session's first CRM emission creates its lead with `POST /api/v4/leads/complex`: in the
 /// emission's stage (else "New"), with the CTWA attribution in `crm.lead_fields` (ctwa_clid,
-/// source_id, entry, session_id), the `cf_*` fields, tags, and the contact — the one found by the
-/// phone hash (`GET /api/v4/contacts?query=<hash>`, `crm.phone_hash_field`) or a new one holding
-/// the hash (we keep no plain phone number). Later emissions `PATCH` the lead: fields, added tags,
+/// source_id, entry, session_id), the `cf_*` fields, tags, and the contact: found by the phone
+/// hash (`GET /api/v4/contacts?query=<hash>`, `crm.phone_hash_field`), else by the phone number
+/// itself (`?query=<digits>`, as Kommo documents the upsert), else a new one holding the number in
+/// Kommo's PHONE field (so the manager can call) and the hash. The number comes from `phoneNumber`
+/// — the lead's sealed address, opened only here — and is never logged; without it the contact
+/// holds the hash only. Later emissions `PATCH` the lead: fields, added tags,
 /// and a stage only when the flow names one (stage moves happen only by explicit rules). A note
 /// (`crm.note`, or the answer and its confidence for a step) is added to the lead.
 ///
@@ -30,17 +33,21 @@ public actor KommoSink: Sink {
     let client: HTTPClient
     let configuration: Configuration
     let logger: Logger
+    /// The lead's phone number (international digits) by tenant and lane, when it is known.
+    let phoneNumber: @Sendable (_ tenant: String, _ lane: String) async -> String?
     /// tenant/session → lead id.
     private var leads: [String: Int] = [:]
     /// tenant/session → the delivery running for it (rows of one session go one at a time).
     private var running: [String: Task<String?, any Error>] = [:]
 
     public init(configs: SinkConfigs, client: HTTPClient, configuration: Configuration = Configuration(),
-                logger: Logger = Logger(label: "arriwa.sink.kommo")) {
+                logger: Logger = Logger(label: "arriwa.sink.kommo"),
+                phoneNumber: @escaping @Sendable (_ tenant: String, _ lane: String) async -> String? = { _, _ in nil }) {
         self.configs = configs
         self.client = client
         self.configuration = configuration
         self.logger = logger
+        self.phoneNumber = phoneNumber
     }
 
     public func deliver(_ record: OutboxRecord) async throws -> String? {
@@ -90,7 +97,13 @@ public actor KommoSink: Sink {
             if let field = settings.crmPhoneHashField, !emission.phoneHash.isEmpty {
                 contactID = try await kommo.findContacts(query: emission.phoneHash).first { $0.fields[field]?.contains(emission.phoneHash) == true }?.id
             }
-            leadID = try await kommo.createLead(try plan.newLead(contactID: contactID))
+            let phone = Phone.isHash(emission.phoneHash) ? await phoneNumber(record.item.tenant, record.item.lane) : nil
+            if contactID == nil, let phone {
+                contactID = try await kommo.findContacts(query: phone).first { contact in
+                    contact.fields["PHONE"]?.contains { Phone.normalize($0) == phone } == true
+                }?.id
+            }
+            leadID = try await kommo.createLead(try plan.newLead(contactID: contactID, phone: phone))
             action = contactID == nil ? "created with a new contact" : "created for contact \(contactID ?? 0)"
         }
         guard let lead = leadID else { throw DeliveryError.permanent("crm: no lead id") }
@@ -136,7 +149,7 @@ struct KommoPlan {
         stage.flatMap { settings.crmStageIDs[$0] }.flatMap { Int($0) }
     }
 
-    func newLead(contactID: Int?) throws -> KommoBody {
+    func newLead(contactID: Int?, phone: String? = nil) throws -> KommoBody {
         var lead: [String: Any] = ["name": "WhatsApp lead \(emission.subscriberID.prefix(8))"]
         if let pipeline = settings.crmPipelineID.flatMap({ Int($0) }) { lead["pipeline_id"] = pipeline }
         if let status = statusID(emission.crmStage ?? "New") { lead["status_id"] = status }
@@ -147,9 +160,17 @@ struct KommoPlan {
         if !emission.crmTags.isEmpty { embedded["tags"] = KommoJSON.tags(emission.crmTags) }
         if let contactID {
             embedded["contacts"] = [["id": contactID]]
-        } else if let field = settings.crmPhoneHashField, !emission.phoneHash.isEmpty {
-            embedded["contacts"] = [["first_name": "WhatsApp \(emission.subscriberID.prefix(8))",
-                                     "custom_fields_values": [KommoJSON.field(field, emission.phoneHash)]]]
+        } else {
+            var fields: [[String: Any]] = []
+            if let phone {
+                fields.append(["field_code": "PHONE", "values": [["value": "+\(phone)", "enum_code": "MOB"]]])
+            }
+            if let field = settings.crmPhoneHashField, !emission.phoneHash.isEmpty {
+                fields.append(KommoJSON.field(field, emission.phoneHash))
+            }
+            if !fields.isEmpty {
+                embedded["contacts"] = [["first_name": "WhatsApp \(emission.subscriberID.prefix(8))", "custom_fields_values": fields]]
+            }
         }
         if !embedded.isEmpty { lead["_embedded"] = embedded }
         return try KommoBody(lead)

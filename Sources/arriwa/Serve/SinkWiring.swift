@@ -1,3 +1,5 @@
+import ArriwaChannels
+import ArriwaCore
 import ArriwaRuntime
 import ArriwaSinks
 import ArriwaStore
@@ -23,9 +25,20 @@ enum SinkWiring {
             switch name {
             case "capi": destinations.sinks[name] = CAPISink(configs: configs, client: client)
             case "audiences": destinations.sinks[name] = AudienceSink(configs: configs, client: client)
-            default: destinations.sinks[name] = KommoSink(configs: configs, client: client)
+            default: destinations.sinks[name] = KommoSink(configs: configs, client: client, phoneNumber: phoneNumbers(store: store, env: env))
             }
         }
         logger.info("conversion sinks configured", metadata: ["sinks": "\(wanted.joined(separator: ","))"])
+    }
+
+    /// The lead's phone number for the CRM contact: its sealed address opened with
+    /// ARRIWA_CONTACT_KEY (nil without the key, for non-phone addresses, or when unreadable).
+    static func phoneNumbers(store: any Store, env: [String: String]) -> @Sendable (String, String) async -> String? {
+        guard let sealer = try? AddressSealer(environment: env) else { return { _, _ in nil } }
+        return { tenant, lane in
+            guard let address = try? await store.contactAddress(tenant: tenant, lane: lane), address.kind == .phone,
+                  let number = try? sealer.open(address.sealed) else { return nil }
+            return Phone.normalize(number)
+        }
     }
 }
