@@ -27,7 +27,7 @@ actor BatchWriter<Item: Sendable, Output: Sendable> {
     /// Returns `item`'s output once its batch is written; throws that batch's error. `write`
     /// writes a batch and returns one output per item, in order; whichever caller leads uses its
     /// own (callers pass the same one).
-    func submit(_ item: Item, write: @Sendable ([Item]) async throws -> [Output]) async throws -> Output {
+    func submit(_ item: Item, write: @escaping @Sendable ([Item]) async throws -> [Output]) async throws -> Output {
         if leading {
             let turn = try await withCheckedThrowingContinuation { continuation in
                 queue.append(Entry(item: item, waiter: continuation))
@@ -42,12 +42,15 @@ actor BatchWriter<Item: Sendable, Output: Sendable> {
 
     /// Writes the head of the queue (which holds the caller's own entry, first), answers its
     /// waiters, hands the lead on, and returns the caller's output.
-    private func writeBatch(_ write: @Sendable ([Item]) async throws -> [Output]) async throws -> Output {
+    private func writeBatch(_ write: @escaping @Sendable ([Item]) async throws -> [Output]) async throws -> Output {
         let batch = Array(queue.prefix(maxBatch))
         queue.removeFirst(batch.count)
+        let items = batch.map(\.item)
         var outcome: Result<[Output], any Error>
         do {
-            let outputs = try await write(batch.map(\.item))
+            // Not in the leader's task: a leader cancelled mid-write (its client went away) must not
+            // fail the other callers' items with it.
+            let outputs = try await Task { try await write(items) }.value
             outcome = outputs.count == batch.count
                 ? .success(outputs) : .failure(StoreError(.unavailable, "a batched write answered \(outputs.count) of \(batch.count) items"))
         } catch {
