@@ -3,6 +3,7 @@ import ArriwaCore
 import ArriwaRuntime
 import ArriwaServer
 import ArriwaStore
+import ArriwaTestSupport
 import AsyncHTTPClient
 import Foundation
 import Logging
@@ -31,11 +32,29 @@ struct ProviderServerHarness {
         "http://127.0.0.1:\(port)/webhook/\(tenant)/\(secret)/\(provider)"
     }
 
-    static func run(maxBodyBytes: Int = 256 * 1024, workers: Bool = false, _ body: (ProviderServerHarness) async throws -> Void) async throws {
-        var quiet = Logger(label: "arriwa.test")
-        quiet.logLevel = .critical
+    /// The durable store the server runs on.
+    enum Backend: String, CaseIterable, Sendable {
+        /// A new SQLite file in a temporary directory.
+        case sqlite
+        /// A new database on the test PostgreSQL server (`PostgresTestServer`).
+        case postgres
+    }
+
+    static func run(maxBodyBytes: Int = 256 * 1024, workers: Bool = false, backend: Backend = .sqlite,
+                    _ body: (ProviderServerHarness) async throws -> Void) async throws {
+        let quiet = Logger(label: "arriwa.test", factory: { _ in SwiftLogNoOpLogHandler() })
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("arriwa-inbound-\(UUID().uuidString)")
-        let store = try await SQLiteStore.open(path: directory.appendingPathComponent("store.db").path, logger: quiet)
+        let store: any Store
+        switch backend {
+        case .sqlite:
+            store = try await SQLiteStore.open(path: directory.appendingPathComponent("store.db").path, logger: quiet)
+        case .postgres:
+            let admin = try await PostgresTestServer.adminURL()
+            let name = PostgresTestServer.freshDatabaseName()
+            try await PostgresAdmin.createDatabase(name, adminURL: admin, logger: quiet)
+            store = try await PostgresStore.open(url: try PostgresAdmin.url(admin, database: name), configuration: .init(
+                maximumConnections: 4, afterShutdown: { try? await PostgresAdmin.dropDatabase(name, adminURL: admin, logger: quiet) }), logger: quiet)
+        }
         _ = try await store.migrate()
         let deployments = Deployments(store: store, logger: quiet)
         try await deployments.deploy(directory: root.appendingPathComponent("flows/demo-clinic").path, now: SystemClock.nowMillis())

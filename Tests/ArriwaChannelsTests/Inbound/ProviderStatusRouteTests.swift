@@ -33,8 +33,9 @@ import Testing
         }
     }
 
-    @Test func cloudStatusesMapToOurMessageID() async throws {
-        try await ProviderServerHarness.run { server in
+    @Test(arguments: ProviderServerHarness.Backend.allCases)
+    func cloudStatusesMapToOurMessageID(backend: ProviderServerHarness.Backend) async throws {
+        try await ProviderServerHarness.run(backend: backend) { server in
             try await seedMessageLog(server.store, ourID: "out-1", providerID: Self.wamid)
             let delivered = try await server.post("cloud", try InboundFixtures.bytes("cloud-status-delivered"))
             #expect(delivered.status == 200 && delivered.json["queued"] as? Int == 1)

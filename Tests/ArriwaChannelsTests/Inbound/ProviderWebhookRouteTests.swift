@@ -8,8 +8,9 @@ import Testing
 @Suite struct ProviderWebhookRouteTests {
     static let lane = Phone.hash(InboundFixtures.lead) ?? ""
 
-    @Test func signedCloudMessageIsQueuedWithItsSealedContact() async throws {
-        try await ProviderServerHarness.run { server in
+    @Test(arguments: ProviderServerHarness.Backend.allCases)
+    func signedCloudMessageIsQueuedWithItsSealedContact(backend: ProviderServerHarness.Backend) async throws {
+        try await ProviderServerHarness.run(backend: backend) { server in
             let body = try InboundFixtures.bytes("cloud-inbound-ctwa-referral")
             let reply = try await server.post("cloud", body)
             #expect(reply.status == 200)
