@@ -370,18 +370,3 @@ public actor InMemoryStore: Store {
             .prefix(max(0, limit)))
     }
 }
-
-/// Delivery states in the order they can only move forward.
-public enum DeliveryRank {
-    /// Each state's rank; unknown states rank 0. The SQL stores apply the same table (`sql`).
-    static let ranks: [(state: String, rank: Int)] = [("pending", 0), ("failed", 1), ("sent", 2), ("delivered", 3), ("read", 4)]
-
-    public static func rank(_ state: String) -> Int {
-        ranks.first { $0.state == state }?.rank ?? 0
-    }
-
-    /// The rank of a SQL expression holding a state, as a CASE expression built from `ranks`.
-    static func sql(_ expression: String) -> String {
-        "(CASE \(expression) " + ranks.map { "WHEN '\($0.state)' THEN \($0.rank)" }.joined(separator: " ") + " ELSE 0 END)"
-    }
-}
