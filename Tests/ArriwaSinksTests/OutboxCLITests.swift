@@ -1,5 +1,6 @@
 import ArriwaCore
 import ArriwaStore
+import ArriwaTestSupport
 import Foundation
 import Logging
 import Testing
@@ -9,7 +10,7 @@ import Testing
 @Suite("arriwa outbox (CLI)")
 struct OutboxCLITests {
     @Test func showsBacklogPerSinkWithTheRemotesErrorAndReplaysOneSink() async throws {
-        let binary = try #require(Self.binary, "the arriwa binary was not found; run `swift build` first")
+        let binary = try #require(BuiltBinary.arriwa?.path, "the arriwa binary was not found; run `swift build` first")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("arriwa-outbox-cli-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("a.db").path
@@ -74,18 +75,4 @@ struct OutboxCLITests {
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
-
-    /// The built `arriwa` next to the test bundle (or ARRIWA_BINARY).
-    static let binary: String? = {
-        let fm = FileManager.default
-        if let explicit = ProcessInfo.processInfo.environment["ARRIWA_BINARY"], fm.isExecutableFile(atPath: explicit) { return explicit }
-        guard let runner = CommandLine.arguments.first, runner.contains("/") else { return nil }
-        var url = URL(fileURLWithPath: runner).resolvingSymlinksInPath()
-        for _ in 0..<4 {
-            url.deleteLastPathComponent()
-            let candidate = url.appendingPathComponent("arriwa").path
-            if fm.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }()
 }

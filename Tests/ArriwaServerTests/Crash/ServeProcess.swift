@@ -1,3 +1,4 @@
+import ArriwaTestSupport
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -25,13 +26,7 @@ final class ServeProcess: @unchecked Sendable {
     }
 
     /// The `arriwa` executable `swift build` put beside the test bundle.
-    static func locateBinary() -> URL? {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("arriwa")
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let candidates = [beside, root.appendingPathComponent(".build/debug/arriwa")]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
+    static func locateBinary() -> URL? { BuiltBinary.arriwa }
 
     /// A port nobody listens on right now.
     static func freePort() -> Int {
