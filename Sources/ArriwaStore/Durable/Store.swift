@@ -79,6 +79,19 @@ public protocol Store: Sendable {
     /// Applies one turn atomically. See `TurnCommit`.
     func commitTurn(_ commit: TurnCommit) async throws -> TurnCommitResult
 
+    // MARK: Batched turns (several lanes at once; see Store+Batch.swift)
+
+    /// `laneState` for several lanes in one round trip where the store can. Lanes without a
+    /// subscriber are absent from the answer.
+    func laneStates(_ lanes: [LaneRef]) async throws -> [LaneRef: LaneState]
+    /// Sessions by id, in one round trip where the store can. Missing ones are absent.
+    func sessions(_ refs: [SessionRef]) async throws -> [SessionRef: SessionState]
+    /// Applies several turns of DIFFERENT lanes, each atomically and with `commitTurn`'s checks,
+    /// answering each in order. Where the store can, they share one transaction; when any of
+    /// them fails a check the store rolls the shared attempt back and commits each alone, so
+    /// every turn gets exactly the answer `commitTurn` would have given it.
+    func commitTurns(_ commits: [TurnCommit]) async -> [Result<TurnCommitResult, any Error>]
+
     // MARK: Timers
 
     /// Moves up to `limit` timers due at or before `now` into their lanes' inboxes (dedupe key

@@ -1,6 +1,7 @@
 public import Logging
 import Foundation
 import PostgresNIO
+import Synchronization
 
 /// The production store: PostgreSQL through PostgresNIO's connection pool, any number of
 /// replicas on one database. Lane leases are rows (`lanes`), so a lane is worked on by one
@@ -39,6 +40,9 @@ public final class PostgresStore: Store {
     let completions = BatchWriter<OutboxCompletion, Void>()
     /// Inbox appends from concurrent webhooks, written in one statement per batch.
     let appends = BatchWriter<EncodedInboxItem, InboxAppendResult>()
+    /// Turns `commitTurns` committed in shared statements / alone (see `batchStatistics`).
+    let sharedTurns = Atomic<Int>(0)
+    let aloneTurns = Atomic<Int>(0)
 
     private init(endpoint: String, client: PostgresClient, logger: Logger, configuration: Configuration) {
         self.endpoint = endpoint

@@ -6,40 +6,71 @@ extension SQLiteStore {
         id, tenant, key, destination, session_id, lane, effect, available_at, status, attempts, next_attempt_at, last_error, created_at, delivered_at, remote_id
         """
 
+    /// Two statements: the due rows (with their previous owner: a row claimed again while a lease
+    /// was never completed is in doubt), then one UPDATE leasing them all.
     public func claimOutbox(owner: String, limit: Int, now: Int64, leaseMillis: Int64) async throws -> [OutboxRecord] {
         guard limit > 0 else { return [] }
         return try await transaction {
             let due = try await query("""
                 SELECT id, owner FROM outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?
                 """, [.int64(now), .integer(limit)])
-            var claimed: [OutboxRecord] = []
+            guard !due.isEmpty else { return [] }
+            var inDoubt: [Int64: Bool] = [:]
+            var order: [Int64] = []
             for row in due {
-                let updated = try await query("""
-                    UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, owner = ? WHERE id = ? RETURNING \(Self.outboxColumns)
-                    """, [.int64(now + leaseMillis), .text(owner), .int64(try row.int("id"))])
-                let inDoubt = row.optionalString("owner") != nil
-                claimed += try updated.map { updatedRow in
-                    var record = try Self.outboxRecord(updatedRow)
-                    record.inDoubt = inDoubt
-                    return record
-                }
+                let id = try row.int("id")
+                order.append(id)
+                inDoubt[id] = row.optionalString("owner") != nil
             }
-            return claimed
+            let marks = Array(repeating: "?", count: order.count).joined(separator: ", ")
+            let updated = try await query("""
+                UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, owner = ? WHERE id IN (\(marks)) RETURNING \(Self.outboxColumns)
+                """, [.int64(now + leaseMillis), .text(owner)] + order.map { .int64($0) })
+            var records: [Int64: OutboxRecord] = [:]
+            for row in updated {
+                var record = try Self.outboxRecord(row)
+                record.inDoubt = inDoubt[record.id] ?? false
+                records[record.id] = record
+            }
+            return order.compactMap { records[$0] }
         }
     }
 
+    /// Concurrent completions (the dispatcher delivers many rows at once) are written together:
+    /// one UPDATE from a VALUES list per batch (see BatchWriter). Each row is still guarded by its
+    /// lease owner and `status = 'pending'`, exactly as a single update would be.
     public func completeOutbox(id: Int64, owner: String, outcome: OutboxOutcome, now: Int64) async throws {
+        try await completions.submit(OutboxCompletion(id: id, owner: owner, outcome: outcome, now: now)) { batch in
+            try await self.writeCompletions(batch)
+            return batch.map { _ in () }
+        }
+    }
+
+    private func writeCompletions(_ batch: [OutboxCompletion]) async throws {
         try await transaction {
-            let guardSQL = "WHERE id = ? AND owner = ? AND status = 'pending'"
-            let key: [SQLiteData] = [.int64(id), .text(owner)]
-            switch outcome {
-            case .delivered(let remoteID):
-                try await execute("UPDATE outbox SET status = 'delivered', delivered_at = ?, remote_id = ?, owner = NULL \(guardSQL)",
-                                  [.int64(now), .text(remoteID)] + key)
-            case .retry(let at, let error):
-                try await execute("UPDATE outbox SET next_attempt_at = ?, last_error = ?, owner = NULL \(guardSQL)", [.int64(at), .text(error)] + key)
-            case .dead(let error):
-                try await execute("UPDATE outbox SET status = 'dead', last_error = ?, owner = NULL \(guardSQL)", [.text(error)] + key)
+            for chunk in batch.chunked(Self.rowsPerStatement(columns: 7)) {
+                let binds = chunk.flatMap { completion -> [SQLiteData] in
+                    let head: [SQLiteData] = [.int64(completion.id), .text(completion.owner)]
+                    switch completion.outcome {
+                    case .delivered(let remoteID):
+                        return head + [.text("delivered"), .int64(completion.now), .text(remoteID), .null, .null]
+                    case .retry(let at, let error):
+                        return head + [.text("retry"), .int64(completion.now), .null, .int64(at), .text(error)]
+                    case .dead(let error):
+                        return head + [.text("dead"), .int64(completion.now), .null, .null, .text(error)]
+                    }
+                }
+                try await execute("""
+                    WITH u(id, owner, kind, now, remote, at, error) AS (VALUES \(Self.placeholders(rows: chunk.count, columns: 7)))
+                    UPDATE outbox SET
+                        status = CASE u.kind WHEN 'delivered' THEN 'delivered' WHEN 'dead' THEN 'dead' ELSE outbox.status END,
+                        delivered_at = CASE WHEN u.kind = 'delivered' THEN u.now ELSE outbox.delivered_at END,
+                        remote_id = CASE WHEN u.kind = 'delivered' THEN u.remote ELSE outbox.remote_id END,
+                        next_attempt_at = CASE WHEN u.kind = 'retry' THEN u.at ELSE outbox.next_attempt_at END,
+                        last_error = CASE WHEN u.kind = 'delivered' THEN outbox.last_error ELSE u.error END,
+                        owner = NULL
+                    FROM u WHERE outbox.id = u.id AND outbox.owner = u.owner AND outbox.status = 'pending'
+                    """, binds)
             }
         }
     }

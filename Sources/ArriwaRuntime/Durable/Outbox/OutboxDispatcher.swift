@@ -21,7 +21,7 @@ public final class OutboxDispatcher: Service, Sendable {
         public var backoffCapMillis: Int64
         public var idlePoll: Duration
 
-        public init(owner: String = WorkerIdentity.make("dispatcher"), concurrency: Int = 16, leaseMillis: Int64 = 60_000,
+        public init(owner: String = WorkerIdentity.make("dispatcher"), concurrency: Int = 64, leaseMillis: Int64 = 60_000,
                     deliveryTimeout: Duration = .seconds(15), maxAttempts: Int = 6, backoffBaseMillis: Int64 = 1000,
                     backoffCapMillis: Int64 = 16_000, idlePoll: Duration = .milliseconds(100)) {
             self.owner = owner
@@ -77,9 +77,13 @@ public final class OutboxDispatcher: Service, Sendable {
                     lastBacklog = now
                     await refreshBacklog()
                 }
-                let free = configuration.concurrency - (await inFlight.count)
+                let busy = await inFlight.count
+                let free = configuration.concurrency - busy
                 var claimed: [OutboxRecord] = []
-                if free > 0 {
+                // Claims come in batches: while deliveries run, wait until a quarter of the slots
+                // are free rather than claiming one row per finished delivery (each claim is a
+                // write transaction).
+                if free > 0 && (busy == 0 || free >= max(1, configuration.concurrency / 4)) {
                     do {
                         claimed = try await store.claimOutbox(owner: configuration.owner, limit: free, now: now,
                                                               leaseMillis: configuration.leaseMillis)
@@ -96,7 +100,7 @@ public final class OutboxDispatcher: Service, Sendable {
                         await self.signal.wake()
                     }
                 }
-                if claimed.isEmpty { await signal.wait(timeout: configuration.idlePoll) }
+                if claimed.isEmpty { await signal.wait(timeout: busy > 0 ? .milliseconds(20) : configuration.idlePoll) }
             }
         }
         logger.info("outbox dispatcher stopped", metadata: ["owner": "\(configuration.owner)"])

@@ -12,48 +12,82 @@ public struct TurnError: Error, Sendable, CustomStringConvertible {
     }
 }
 
+/// What a turn starts from: the event as the engine sees it (the lead's subscriber id filled in,
+/// a status mapped to our message id), the session it touches and a subscriber to create.
+struct LoadedTurn: Sendable {
+    var event: EngineEvent
+    var state: SessionState?
+    var subscriber: SubscriberRecord?
+}
+
+/// A turn the engine has run, ready to commit.
+struct PreparedTurn: Sendable {
+    var entry: InboxEntry
+    var commit: TurnCommit
+    var newState: SessionState?
+    var effects: Int
+}
+
 extension TurnWorker {
     /// One entry → one commit: resolve the lead and the session, run the engine (classifying
     /// outside any transaction if asked), write state and effects together.
     func runTurn(_ entry: InboxEntry, claim: LaneClaim, owner: String, releaseLane: Bool) async throws {
-        let item = entry.item
         let now = await clock.now()
-        var event = item.event
-        var state: SessionState?
-        var subscriber: SubscriberRecord?
+        let loaded = try await load(entry, now: now)
+        guard let prepared = try await prepare(entry, loaded, owner: owner, now: now, releaseLane: releaseLane, mayClassify: true) else {
+            throw TurnError("the engine asked for a classification the turn could not run")
+        }
+        let result = try await store.commitTurn(prepared.commit)
+        await committed(prepared, result)
+    }
 
+    /// Reads what the entry's turn starts from (a status also records the delivery state here).
+    func load(_ entry: InboxEntry, now: Int64) async throws -> LoadedTurn {
+        let item = entry.item
         switch item.event {
-        case .inbound(var message):
-            let lane = try await store.laneState(tenant: item.tenant, lane: item.lane)
-            let known = lane.subscriber
-            let subscriberID = known?.subscriberID ?? configuration.newSubscriberID()
-            if known == nil {
-                subscriber = SubscriberRecord(tenant: item.tenant, lane: item.lane, subscriberID: subscriberID,
-                                              phoneHash: message.contact.phoneHash, createdAt: now)
-            }
-            message.contact.subscriberID = subscriberID
-            event = .inbound(message)
-            state = lane.session
+        case .inbound:
+            return inbound(entry, lane: try await store.laneState(tenant: item.tenant, lane: item.lane), now: now)
         case .status(var status):
-            if let log = try await store.messageLog(tenant: item.tenant, messageID: status.messageID) {
-                try await store.recordDelivery(tenant: item.tenant, messageID: log.messageID, providerMessageID: nil,
-                                               state: status.state.rawValue, at: status.at)
-                status.messageID = log.messageID
-                event = .status(status)
-                state = try await store.session(tenant: item.tenant, id: log.sessionID)
+            guard let log = try await store.messageLog(tenant: item.tenant, messageID: status.messageID) else {
+                return LoadedTurn(event: item.event, state: nil, subscriber: nil)
             }
+            try await store.recordDelivery(tenant: item.tenant, messageID: log.messageID, providerMessageID: nil,
+                                           state: status.state.rawValue, at: status.at)
+            status.messageID = log.messageID
+            return LoadedTurn(event: .status(status), state: try await store.session(tenant: item.tenant, id: log.sessionID), subscriber: nil)
         case .timer(let fired):
-            state = try await store.session(tenant: item.tenant, id: fired.timer.sessionID)
+            return LoadedTurn(event: item.event, state: try await store.session(tenant: item.tenant, id: fired.timer.sessionID), subscriber: nil)
         case .external(let external):
             if case .string(let id)? = external.payload["session_id"] {
-                state = try await store.session(tenant: item.tenant, id: id)
-            } else {
-                state = try await latestSession(tenant: item.tenant, lane: item.lane)
+                return LoadedTurn(event: item.event, state: try await store.session(tenant: item.tenant, id: id), subscriber: nil)
             }
+            return LoadedTurn(event: item.event, state: try await latestSession(tenant: item.tenant, lane: item.lane), subscriber: nil)
         case .operatorAction:
-            state = try await latestSession(tenant: item.tenant, lane: item.lane)
+            return LoadedTurn(event: item.event, state: try await latestSession(tenant: item.tenant, lane: item.lane), subscriber: nil)
         }
+    }
 
+    /// An inbound message's turn from its lane's state: a new lead gets a subscriber.
+    func inbound(_ entry: InboxEntry, lane: LaneState, now: Int64) -> LoadedTurn {
+        let item = entry.item
+        guard case .inbound(var message) = item.event else { return LoadedTurn(event: item.event, state: nil, subscriber: nil) }
+        let known = lane.subscriber
+        let subscriberID = known?.subscriberID ?? configuration.newSubscriberID()
+        var subscriber: SubscriberRecord?
+        if known == nil {
+            subscriber = SubscriberRecord(tenant: item.tenant, lane: item.lane, subscriberID: subscriberID,
+                                          phoneHash: message.contact.phoneHash, createdAt: now)
+        }
+        message.contact.subscriberID = subscriberID
+        return LoadedTurn(event: .inbound(message), state: lane.session, subscriber: subscriber)
+    }
+
+    /// Runs the engine and assembles the commit. Returns nil when the engine needs a classifier
+    /// it cannot run itself and `mayClassify` is false (the caller runs the turn alone instead).
+    func prepare(_ entry: InboxEntry, _ loaded: LoadedTurn, owner: String, now: Int64, releaseLane: Bool,
+                 mayClassify: Bool) async throws -> PreparedTurn? {
+        let item = entry.item
+        let state = loaded.state, event = loaded.event
         var newState: SessionState?
         var effects: [Effect] = []
         // A status of an unknown message or a timer of a gone session: consumed, nothing else.
@@ -64,12 +98,23 @@ extension TurnWorker {
         }
         if touchesSession {
             let engine = try await deployments.engine(for: state, tenant: item.tenant)
-            (newState, effects) = try await run(engine, state: state, event: event, now: now)
+            var result = engine.handle(state, event, now: now)
+            if case .needsClassification(let request) = result {
+                guard mayClassify else { return nil }
+                result = engine.handle(state, event, now: now, classification: await classify(request))
+            }
+            switch result {
+            case .completed(let after, let produced):
+                newState = after
+                effects = produced
+            case .needsClassification(let request):
+                throw TurnError("the engine asked for a second classification in one turn (step \(request.stepID))")
+            }
         }
 
         var commit = TurnCommit(tenant: item.tenant, lane: item.lane, owner: owner, now: now, consumed: [entry.seq],
                                 session: newState, expectedTurn: newState?.id == state?.id ? state?.turn : nil,
-                                subscriber: subscriber, releaseLane: releaseLane)
+                                subscriber: loaded.subscriber, releaseLane: releaseLane)
         commit.add(effects: effects)
         // An undeliverable number (131026: not on WhatsApp, old client, terms not accepted) marks the
         // contact in the audit trail, whether the channel was refused at once or the provider's
@@ -79,35 +124,27 @@ extension TurnWorker {
                                             detail: "subscriber \(session.subscriberID): message \(status.messageID) undeliverable (131026)",
                                             at: now))
         }
-        let result = try await store.commitTurn(commit)
+        return PreparedTurn(entry: entry, commit: commit, newState: newState, effects: effects.count)
+    }
+
+    /// Metrics, the debug line and the commit observer of a committed turn.
+    func committed(_ turn: PreparedTurn, _ result: TurnCommitResult) async {
+        let item = turn.entry.item
         let committedAt = await clock.now()
         metrics.turns.increment()
         metrics.processingLatency.recordMilliseconds(max(0, committedAt - item.receivedAt))
-        var metadata: Logger.Metadata = ["tenant": "\(item.tenant)", "seq": "\(entry.seq)", "kind": "\(item.kind.rawValue)",
-                                         "effects": "\(effects.count)"]
-        if let id = newState?.id { metadata["session"] = "\(id)" }
-        if !result.duplicateOutboxKeys.isEmpty { metadata["duplicate_outbox"] = "\(result.duplicateOutboxKeys)" }
-        logger.debug("turn committed", metadata: metadata)
-        if let onCommit = configuration.onCommit { await onCommit(entry, newState, committedAt) }
+        if logger.logLevel <= .debug {
+            var metadata: Logger.Metadata = ["tenant": "\(item.tenant)", "seq": "\(turn.entry.seq)", "kind": "\(item.kind.rawValue)",
+                                             "effects": "\(turn.effects)"]
+            if let id = turn.newState?.id { metadata["session"] = "\(id)" }
+            if !result.duplicateOutboxKeys.isEmpty { metadata["duplicate_outbox"] = "\(result.duplicateOutboxKeys)" }
+            logger.debug("turn committed", metadata: metadata)
+        }
+        if let onCommit = configuration.onCommit { await onCommit(turn.entry, turn.newState, committedAt) }
     }
 
     private func latestSession(tenant: String, lane: String) async throws -> SessionState? {
         try await store.laneState(tenant: tenant, lane: lane).session
-    }
-
-    /// The engine, asked again with the classifier's answer when it needs one.
-    private func run(_ engine: Engine, state: SessionState?, event: EngineEvent, now: Int64) async throws -> (SessionState?, [Effect]) {
-        var result = engine.handle(state, event, now: now)
-        if case .needsClassification(let request) = result {
-            let classification = await classify(request)
-            result = engine.handle(state, event, now: now, classification: classification)
-        }
-        switch result {
-        case .completed(let newState, let effects):
-            return (newState, effects)
-        case .needsClassification(let request):
-            throw TurnError("the engine asked for a second classification in one turn (step \(request.stepID))")
-        }
     }
 
     /// The configured classifier, bounded by `classificationTimeout` (the lease must outlive the

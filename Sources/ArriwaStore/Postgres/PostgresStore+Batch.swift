@@ -1,0 +1,440 @@
+public import ArriwaCore
+import Foundation
+import PostgresNIO
+
+/// Batched reads and commits of several lanes' turns: one round trip for the lot.
+extension PostgresStore {
+    public func laneStates(_ lanes: [LaneRef]) async throws -> [LaneRef: LaneState] {
+        let keys = Array(Set(lanes))
+        guard !keys.isEmpty else { return [:] }
+        let rows = try await rows("""
+            SELECT s.tenant, s.lane, s.subscriber_id, s.phone_hash, s.bsuid, s.phone_encrypted, s.created_at,
+                   x.id, x.attribution::text AS attribution, x.referral_raw, x.state::text AS state
+            FROM unnest(\(keys.map(\.tenant))::text[], \(keys.map(\.lane))::text[]) AS k(tenant, lane)
+            JOIN subscribers s ON s.tenant = k.tenant AND s.lane = k.lane
+            LEFT JOIN LATERAL (
+                SELECT id, attribution, referral_raw, state FROM sessions
+                WHERE tenant = s.tenant AND subscriber_id = s.subscriber_id ORDER BY created_at DESC, id DESC LIMIT 1
+            ) x ON true
+            """)
+        var states: [LaneRef: LaneState] = [:]
+        for row in rows {
+            let subscriber = try Self.subscriber(row)
+            let hasSession = try StoredRow(row, table: "sessions").optional("id", String.self) != nil
+            states[LaneRef(tenant: subscriber.tenant, lane: subscriber.lane)] = LaneState(subscriber: subscriber,
+                                                                                           session: hasSession ? try Self.session(row) : nil)
+        }
+        return states
+    }
+
+    public func sessions(_ refs: [SessionRef]) async throws -> [SessionRef: SessionState] {
+        let keys = Array(Set(refs))
+        guard !keys.isEmpty else { return [:] }
+        let rows = try await rows("""
+            SELECT x.tenant, x.id, x.attribution::text AS attribution, x.referral_raw, x.state::text AS state
+            FROM unnest(\(keys.map(\.tenant))::text[], \(keys.map(\.id))::text[]) AS k(tenant, id)
+            JOIN sessions x ON x.tenant = k.tenant AND x.id = k.id
+            """)
+        var states: [SessionRef: SessionState] = [:]
+        for row in rows {
+            let state = try Self.session(row)
+            states[SessionRef(tenant: try StoredRow(row, table: "sessions").get("tenant", String.self), id: state.id)] = state
+        }
+        return states
+    }
+
+    /// One statement for the lot (atomic on its own, one round trip, one commit): data-modifying
+    /// CTEs write every table from JSON record sets, and the final SELECT checks every lease,
+    /// consumed entry and session turn, aborting the statement when one fails. Then each turn
+    /// commits alone (`commitTurn`), so each gets its own answer.
+    public func commitTurns(_ commits: [TurnCommit]) async -> [Result<TurnCommitResult, any Error>] {
+        guard commits.count > 1, TurnCommit.canShareTransaction(commits) else { return await alone(commits) }
+        do {
+            var statement = try BatchTurnStatement(commits)
+            let rows = try await rows(try statement.build())
+            guard let first = rows.first else { return await alone(commits) }
+            let inserted = try StoredRow(first, table: "outbox").get("inserted", [String].self)
+            let stored = Set(inserted.compactMap { text -> OutboxTriple? in
+                let parts = text.split(separator: "\u{1F}", maxSplits: 2, omittingEmptySubsequences: false)
+                return parts.count == 3 ? OutboxTriple(tenant: String(parts[0]), destination: String(parts[1]), key: String(parts[2])) : nil
+            })
+            sharedTurns.add(commits.count, ordering: .relaxed)
+            return TurnCommit.duplicateOutboxKeys(commits, stored: stored).map { .success(TurnCommitResult(duplicateOutboxKeys: $0)) }
+        } catch {
+            logger.debug("a shared commit of turns was rolled back; committing each alone",
+                         metadata: ["turns": "\(commits.count)", "reason": "\(error)"])
+            return await alone(commits)
+        }
+    }
+
+    private func alone(_ commits: [TurnCommit]) async -> [Result<TurnCommitResult, any Error>] {
+        aloneTurns.add(commits.count, ordering: .relaxed)
+        return await commitEachAlone(commits)
+    }
+
+    /// How batched turn commits went (see `commitTurns`).
+    public var batchStatistics: BatchCommitStatistics {
+        BatchCommitStatistics(shared: sharedTurns.load(ordering: .relaxed), alone: aloneTurns.load(ordering: .relaxed))
+    }
+}
+
+/// The one-statement commit of several turns of different lanes.
+struct BatchTurnStatement {
+    private let commits: [TurnCommit]
+    private let encoded: [TurnRows]
+    private var builder = StatementBuilder()
+
+    init(_ commits: [TurnCommit]) throws {
+        self.commits = commits
+        encoded = try commits.map(TurnRows.init)
+    }
+
+    private mutating func recordset<Row: Encodable>(_ rows: [Row]) throws -> String {
+        let encoder = JSONEncoder()
+        do {
+            return builder.bind(String(decoding: try encoder.encode(rows), as: UTF8.self)) + "::jsonb"
+        } catch {
+            throw StoreError(.corrupt, "cannot encode commit rows: \(error)")
+        }
+    }
+
+    mutating func build() throws -> PostgresQuery {
+        var ctes: [String] = []
+        var checks: [String] = []
+        let laneColumns = "tenant text, lane text, owner text, now bigint"
+        let kept = commits.filter { !$0.releaseLane }.map(LaneRow.init), released = commits.filter(\.releaseLane).map(LaneRow.init)
+        if !kept.isEmpty {
+            ctes.append("""
+                kept AS (SELECT 1 FROM lanes l JOIN jsonb_to_recordset(\(try recordset(kept))) AS r(\(laneColumns))
+                    ON l.tenant = r.tenant AND l.lane = r.lane AND l.owner = r.owner AND l.lease_until > r.now FOR UPDATE OF l)
+                """)
+            checks.append("WHEN (SELECT COUNT(*) FROM kept) <> \(kept.count) THEN arriwa_abort('lease_lost')")
+        }
+        if !released.isEmpty {
+            ctes.append("""
+                released AS (DELETE FROM lanes l USING jsonb_to_recordset(\(try recordset(released))) AS r(\(laneColumns))
+                    WHERE l.tenant = r.tenant AND l.lane = r.lane AND l.owner = r.owner AND l.lease_until > r.now RETURNING 1)
+                """)
+            checks.append("WHEN (SELECT COUNT(*) FROM released) <> \(released.count) THEN arriwa_abort('lease_lost')")
+        }
+        let seqs = commits.flatMap(\.consumed)
+        if !seqs.isEmpty {
+            ctes.append("consumed AS (UPDATE inbox SET status = 'done' WHERE seq = ANY(\(builder.bind(seqs))::bigint[]) AND status = 'pending' RETURNING seq)")
+            checks.append("WHEN (SELECT COUNT(*) FROM consumed) <> \(seqs.count) THEN arriwa_abort('already_applied')")
+        }
+        try sessions(&ctes, &checks)
+        let subscribers = commits.compactMap { commit in commit.subscriber.map { SubscriberRow(lane: commit.lane, $0) } }
+        if !subscribers.isEmpty {
+            ctes.append("""
+                sub AS (INSERT INTO subscribers (tenant, lane, subscriber_id, phone_hash, bsuid, phone_encrypted, created_at)
+                    SELECT r.tenant, r.lane, r.subscriber_id, r.phone_hash, r.bsuid, decode(r.phone_encrypted, 'base64'), r.created_at
+                    FROM jsonb_to_recordset(\(try recordset(subscribers))) AS r(tenant text, lane text, subscriber_id text, phone_hash text,
+                                                                                 bsuid text, phone_encrypted text, created_at bigint)
+                    ON CONFLICT (tenant, lane) DO NOTHING)
+                """)
+        }
+        let cancels = commits.flatMap { commit in commit.effectiveCancel.map { TimerKey(tenant: commit.tenant, id: $0) } }
+        if !cancels.isEmpty {
+            ctes.append("""
+                cancelled AS (DELETE FROM timers t USING jsonb_to_recordset(\(try recordset(cancels))) AS r(tenant text, id text)
+                    WHERE t.tenant = r.tenant AND t.id = r.id)
+                """)
+        }
+        let timers = zip(commits, encoded).flatMap { commit, rows in rows.timers.map { TimerRow(tenant: commit.tenant, $0) } }
+        if !timers.isEmpty {
+            ctes.append("""
+                scheduled AS (INSERT INTO timers (tenant, id, lane, session_id, due_at, spec, dedupe_key, event)
+                    SELECT r.tenant, r.id, r.lane, r.session_id, r.due_at, r.spec::jsonb, r.dedupe_key, r.event::jsonb
+                    FROM jsonb_to_recordset(\(try recordset(timers))) AS r(tenant text, id text, lane text, session_id text, due_at bigint,
+                                                                            spec text, dedupe_key text, event text)
+                    ON CONFLICT (tenant, id) DO UPDATE SET lane = EXCLUDED.lane, session_id = EXCLUDED.session_id, due_at = EXCLUDED.due_at,
+                        spec = EXCLUDED.spec, dedupe_key = EXCLUDED.dedupe_key, event = EXCLUDED.event)
+                """)
+        }
+        var inserted = "'{}'::text[]"
+        let outbox = zip(commits, encoded).flatMap { commit, rows in rows.outbox.map { (commit.now, $0) } }
+        if !outbox.isEmpty {
+            let rows = outbox.enumerated().map { OutboxRow(ord: $0.offset, now: $0.element.0, $0.element.1) }
+            ctes.append("""
+                ob AS (INSERT INTO outbox (tenant, key, destination, session_id, lane, effect, available_at, status, attempts, next_attempt_at, created_at)
+                    SELECT r.tenant, r.key, r.destination, r.session_id, r.lane, r.effect::jsonb, r.available_at, 'pending', 0, r.available_at, r.now
+                    FROM jsonb_to_recordset(\(try recordset(rows))) AS r(ord int, tenant text, key text, destination text, session_id text, lane text,
+                                                                          effect text, available_at bigint, now bigint)
+                    ORDER BY r.ord
+                    ON CONFLICT (tenant, destination, key) DO NOTHING RETURNING tenant, destination, key)
+                """)
+            inserted = "(SELECT COALESCE(array_agg(tenant || chr(31) || destination || chr(31) || key), '{}'::text[]) FROM ob)"
+        }
+        let messages = commits.flatMap { commit in commit.messages.map { MessageRow(tenant: commit.tenant, $0) } }
+        if !messages.isEmpty {
+            ctes.append("""
+                messages AS (INSERT INTO message_log (tenant, message_id, provider_message_id, session_id, lane, node, state, updated_at)
+                    SELECT r.tenant, r.message_id, r.provider_message_id, r.session_id, r.lane, r.node, r.state, r.updated_at
+                    FROM jsonb_to_recordset(\(try recordset(messages))) AS r(tenant text, message_id text, provider_message_id text, session_id text,
+                                                                              lane text, node text, state text, updated_at bigint)
+                    ON CONFLICT (tenant, message_id) DO NOTHING)
+                """)
+        }
+        let events = commits.flatMap { commit in commit.events.map { EventRow(tenant: commit.tenant, $0) } }
+        if !events.isEmpty {
+            let rows = events.enumerated().map { Ordered(ord: $0.offset, row: $0.element) }
+            ctes.append("""
+                events AS (INSERT INTO event_log (tenant, key, session_id, event, stream, at)
+                    SELECT r.tenant, r.key, r.session_id, r.event, r.stream, r.at
+                    FROM jsonb_to_recordset(\(try recordset(rows))) AS r(ord int, tenant text, key text, session_id text, event text, stream text, at bigint)
+                    ORDER BY r.ord
+                    ON CONFLICT (tenant, key) DO NOTHING)
+                """)
+        }
+        let audits = commits.flatMap { commit in commit.audit.map { AuditRow(tenant: commit.tenant, $0) } }
+        if !audits.isEmpty {
+            let rows = audits.enumerated().map { Ordered(ord: $0.offset, row: $0.element) }
+            ctes.append("""
+                audit AS (INSERT INTO audit_log (tenant, session_id, type, detail, at)
+                    SELECT r.tenant, r.session_id, r.type, r.detail, r.at
+                    FROM jsonb_to_recordset(\(try recordset(rows))) AS r(ord int, tenant text, session_id text, type text, detail text, at bigint)
+                    ORDER BY r.ord)
+                """)
+        }
+        builder.append("WITH " + ctes.joined(separator: ",\n"))
+        let ok = checks.isEmpty ? "0" : "CASE \(checks.joined(separator: " ")) ELSE 0 END"
+        builder.append("\nSELECT \(ok) AS ok, \(inserted) AS inserted")
+        return builder.query
+    }
+
+    /// Updates of sessions at their expected turn and inserts of new ones; each must land.
+    private mutating func sessions(_ ctes: inout [String], _ checks: inout [String]) throws {
+        var updates: [SessionRow] = [], inserts: [SessionRow] = []
+        for (commit, rows) in zip(commits, encoded) {
+            guard let state = commit.session, let row = rows.session else { continue }
+            let session = SessionRow(commit: commit, id: state.id, row, expected: commit.expectedTurn)
+            if commit.expectedTurn == nil { inserts.append(session) } else { updates.append(session) }
+        }
+        let columns = """
+            tenant text, id text, lane text, subscriber_id text, flow_version text, status text, turn bigint, wait_token bigint,
+            last_inbound_at bigint, opted_out boolean, snoozed_until bigint, human_active boolean, attribution text, referral_raw text,
+            state text, now bigint, expected bigint
+            """
+        if !updates.isEmpty {
+            // Attribution is immutable once set: a non-empty stored value wins, in SQL.
+            ctes.append("""
+                upd AS (UPDATE sessions s SET lane = r.lane, subscriber_id = r.subscriber_id, flow_version = r.flow_version, status = r.status,
+                        turn = r.turn, wait_token = r.wait_token, last_inbound_at = r.last_inbound_at, opted_out = r.opted_out,
+                        snoozed_until = r.snoozed_until, human_active = r.human_active,
+                        attribution = CASE WHEN s.attribution = '{}'::jsonb THEN r.attribution::jsonb ELSE s.attribution END,
+                        referral_raw = COALESCE(s.referral_raw, r.referral_raw), state = r.state::jsonb, updated_at = r.now
+                    FROM jsonb_to_recordset(\(try recordset(updates))) AS r(\(columns))
+                    WHERE s.tenant = r.tenant AND s.id = r.id AND s.turn = r.expected RETURNING 1)
+                """)
+            checks.append("WHEN (SELECT COUNT(*) FROM upd) <> \(updates.count) THEN arriwa_abort('turn_conflict')")
+        }
+        if !inserts.isEmpty {
+            ctes.append("""
+                ins AS (INSERT INTO sessions (tenant, id, lane, subscriber_id, flow_version, status, turn, wait_token, last_inbound_at, opted_out,
+                        snoozed_until, human_active, attribution, referral_raw, state, created_at, updated_at)
+                    SELECT r.tenant, r.id, r.lane, r.subscriber_id, r.flow_version, r.status, r.turn, r.wait_token, r.last_inbound_at, r.opted_out,
+                        r.snoozed_until, r.human_active, r.attribution::jsonb, r.referral_raw, r.state::jsonb, r.now, r.now
+                    FROM jsonb_to_recordset(\(try recordset(inserts))) AS r(\(columns))
+                    ON CONFLICT (tenant, id) DO NOTHING RETURNING 1)
+                """)
+            checks.append("WHEN (SELECT COUNT(*) FROM ins) <> \(inserts.count) THEN arriwa_abort('turn_conflict')")
+        }
+    }
+}
+
+// MARK: Record-set rows (JSON keys are the column names)
+
+private struct LaneRow: Encodable {
+    var tenant: String
+    var lane: String
+    var owner: String
+    var now: Int64
+
+    init(_ commit: TurnCommit) {
+        tenant = commit.tenant
+        lane = commit.lane
+        owner = commit.owner
+        now = commit.now
+    }
+}
+
+private struct SessionRow: Encodable {
+    var tenant: String
+    var id: String
+    var lane: String
+    var subscriber_id: String
+    var flow_version: String
+    var status: String
+    var turn: Int
+    var wait_token: Int64
+    var last_inbound_at: Int64?
+    var opted_out: Bool
+    var snoozed_until: Int64?
+    var human_active: Bool
+    var attribution: String
+    var referral_raw: String?
+    var state: String
+    var now: Int64
+    var expected: Int?
+
+    init(commit: TurnCommit, id: String, _ row: TurnRows.Session, expected: Int?) {
+        tenant = commit.tenant
+        self.id = id
+        lane = commit.lane
+        subscriber_id = row.subscriberID
+        flow_version = row.flowVersion
+        status = row.status
+        turn = row.turn
+        wait_token = row.waitToken
+        last_inbound_at = row.lastInboundAt
+        opted_out = row.optedOut
+        snoozed_until = row.snoozedUntil
+        human_active = row.humanActive
+        attribution = row.attribution
+        referral_raw = row.referralRaw
+        state = row.state
+        now = commit.now
+        self.expected = expected
+    }
+}
+
+private struct SubscriberRow: Encodable {
+    var tenant: String
+    var lane: String
+    var subscriber_id: String
+    var phone_hash: String?
+    var bsuid: String?
+    /// Base64 (JSONEncoder's default for Data); decoded to BYTEA in SQL.
+    var phone_encrypted: Data?
+    var created_at: Int64
+
+    init(lane: String, _ record: SubscriberRecord) {
+        tenant = record.tenant
+        self.lane = lane
+        subscriber_id = record.subscriberID
+        phone_hash = record.phoneHash
+        bsuid = record.bsuid
+        phone_encrypted = record.phoneEncrypted
+        created_at = record.createdAt
+    }
+}
+
+private struct TimerKey: Encodable {
+    var tenant: String
+    var id: String
+}
+
+private struct TimerRow: Encodable {
+    var tenant: String
+    var id: String
+    var lane: String
+    var session_id: String
+    var due_at: Int64
+    var spec: String
+    var dedupe_key: String
+    var event: String
+
+    init(tenant: String, _ timer: TurnRows.Timer) {
+        self.tenant = tenant
+        id = timer.id
+        lane = timer.lane
+        session_id = timer.sessionID
+        due_at = timer.dueAt
+        spec = timer.spec
+        dedupe_key = timer.dedupeKey
+        event = timer.event
+    }
+}
+
+private struct OutboxRow: Encodable {
+    var ord: Int
+    var tenant: String
+    var key: String
+    var destination: String
+    var session_id: String
+    var lane: String
+    var effect: String
+    var available_at: Int64
+    var now: Int64
+
+    init(ord: Int, now: Int64, _ row: TurnRows.Outbox) {
+        self.ord = ord
+        tenant = row.tenant
+        key = row.key
+        destination = row.destination
+        session_id = row.sessionID
+        lane = row.lane
+        effect = row.effect
+        available_at = row.availableAt
+        self.now = now
+    }
+}
+
+private struct MessageRow: Encodable {
+    var tenant: String
+    var message_id: String
+    var provider_message_id: String?
+    var session_id: String
+    var lane: String
+    var node: String?
+    var state: String
+    var updated_at: Int64
+
+    init(tenant: String, _ record: MessageLogRecord) {
+        self.tenant = tenant
+        message_id = record.messageID
+        provider_message_id = record.providerMessageID
+        session_id = record.sessionID
+        lane = record.lane
+        node = record.node
+        state = record.state
+        updated_at = record.updatedAt
+    }
+}
+
+private struct EventRow: Encodable {
+    var tenant: String
+    var key: String
+    var session_id: String
+    var event: String
+    var stream: String
+    var at: Int64
+
+    init(tenant: String, _ record: EventLogRecord) {
+        self.tenant = tenant
+        key = record.key
+        session_id = record.sessionID
+        event = record.event
+        stream = record.stream
+        at = record.at
+    }
+}
+
+private struct AuditRow: Encodable {
+    var tenant: String
+    var session_id: String
+    var type: String
+    var detail: String
+    var at: Int64
+
+    init(tenant: String, _ record: AuditRecord) {
+        self.tenant = tenant
+        session_id = record.sessionID
+        type = record.type
+        detail = record.detail
+        at = record.at
+    }
+}
+
+private struct Ordered<Row: Encodable>: Encodable {
+    var ord: Int
+    var row: Row
+
+    func encode(to encoder: any Encoder) throws {
+        try row.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(ord, forKey: .ord)
+    }
+
+    private enum Key: CodingKey { case ord }
+}
