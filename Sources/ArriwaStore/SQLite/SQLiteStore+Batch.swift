@@ -6,6 +6,8 @@ import SQLiteNIO
 /// the embedded store).
 extension SQLiteStore {
     /// Rows one multi-row statement carries at most (SQLite allows 32,766 parameters).
+    /// Note: key lists are joined from a `VALUES` CTE (`WITH k(…) AS (VALUES …)`), never written as
+    /// `(a, b) IN (VALUES …)`, which SQLite answers with a scan of the whole table.
     static func rowsPerStatement(columns: Int) -> Int { max(1, min(500, 30_000 / max(1, columns))) }
 
     public func laneStates(_ lanes: [LaneRef]) async throws -> [LaneRef: LaneState] {
@@ -97,7 +99,10 @@ extension SQLiteStore {
         })
         let cancels = commits.flatMap { commit in commit.effectiveCancel.map { (commit.tenant, $0) } }
         try await insertRows(cancels, columns: 2, sql: { values in
-            "DELETE FROM timers WHERE (tenant, id) IN (VALUES \(values))"
+            """
+            WITH k(tenant, id) AS (VALUES \(values))
+            DELETE FROM timers WHERE rowid IN (SELECT t.rowid FROM k JOIN timers t ON t.tenant = k.tenant AND t.id = k.id)
+            """
         }, binds: { tenant, id in [.text(tenant), .text(id)] })
         let timers = zip(commits, encoded).flatMap { commit, rows in rows.timers.map { (commit.tenant, $0) } }
         try await insertRows(timers, columns: 8, sql: { values in
@@ -135,7 +140,10 @@ extension SQLiteStore {
         })
         let released = commits.filter(\.releaseLane)
         try await insertRows(released, columns: 3, sql: { values in
-            "DELETE FROM lanes WHERE (tenant, lane, owner) IN (VALUES \(values))"
+            """
+            WITH k(tenant, lane, owner) AS (VALUES \(values))
+            DELETE FROM lanes WHERE rowid IN (SELECT l.rowid FROM k JOIN lanes l ON l.tenant = k.tenant AND l.lane = k.lane AND l.owner = k.owner)
+            """
         }, binds: { commit in [.text(commit.tenant), .text(commit.lane), .text(commit.owner)] })
         return duplicates
     }

@@ -2,20 +2,23 @@ import ArriwaCore
 import SQLiteNIO
 
 extension SQLiteStore {
+    /// Three statements whatever the count: the due timers' rowids (index range on due_at), their
+    /// events into the inbox (in due order), the timers deleted.
     public func promoteDueTimers(now: Int64, limit: Int) async throws -> Int {
         guard limit > 0 else { return 0 }
         return try await transaction {
-            let due = try await query("""
-                SELECT tenant, id, lane, dedupe_key, event FROM timers WHERE due_at <= ? ORDER BY due_at, id LIMIT ?
-                """, [.int64(now), .integer(limit)])
-            for timer in due {
-                let tenant = try timer.string("tenant")
+            let due = try await query("SELECT rowid AS r FROM timers WHERE due_at <= ? ORDER BY due_at, id LIMIT ?",
+                                      [.int64(now), .integer(limit)]).map { try $0.int("r") }
+            guard !due.isEmpty else { return 0 }
+            for chunk in due.chunked(Self.rowsPerStatement(columns: 1)) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                let rowids = chunk.map { SQLiteData.int64($0) }
                 try await execute("""
-                    INSERT INTO inbox (tenant, lane, dedupe_key, kind, event, received_at, status) VALUES (?, ?, ?, 'timer', ?, ?, 'pending')
+                    INSERT INTO inbox (tenant, lane, dedupe_key, kind, event, received_at, status)
+                    SELECT tenant, lane, dedupe_key, 'timer', event, ?, 'pending' FROM timers WHERE rowid IN (\(marks)) ORDER BY due_at, id
                     ON CONFLICT (tenant, dedupe_key) DO NOTHING
-                    """, [.text(tenant), .text(try timer.string("lane")), .text(try timer.string("dedupe_key")), .text(try timer.string("event")),
-                          .int64(now)])
-                try await execute("DELETE FROM timers WHERE tenant = ? AND id = ?", [.text(tenant), .text(try timer.string("id"))])
+                    """, [.int64(now)] + rowids)
+                try await execute("DELETE FROM timers WHERE rowid IN (\(marks))", rowids)
             }
             return due.count
         }

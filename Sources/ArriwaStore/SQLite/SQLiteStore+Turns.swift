@@ -74,13 +74,16 @@ extension SQLiteStore {
             for id in commit.cancel {
                 try await execute("DELETE FROM timers WHERE tenant = ? AND id = ?", [tenant, .text(id)])
             }
-            for timer in rows.timers {
+            // One multi-row upsert (a commit may schedule thousands: the benchmark's pending timers).
+            for chunk in rows.timers.chunked(Self.rowsPerStatement(columns: 8)) {
                 try await execute("""
-                    INSERT INTO timers (tenant, id, lane, session_id, due_at, spec, dedupe_key, event) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO timers (tenant, id, lane, session_id, due_at, spec, dedupe_key, event) VALUES \(Self.placeholders(rows: chunk.count, columns: 8))
                     ON CONFLICT (tenant, id) DO UPDATE SET lane = excluded.lane, session_id = excluded.session_id, due_at = excluded.due_at,
                         spec = excluded.spec, dedupe_key = excluded.dedupe_key, event = excluded.event
-                    """, [tenant, .text(timer.id), .text(timer.lane), .text(timer.sessionID), .int64(timer.dueAt), .text(timer.spec),
-                          .text(timer.dedupeKey), .text(timer.event)])
+                    """, chunk.flatMap { timer -> [SQLiteData] in
+                        [tenant, .text(timer.id), .text(timer.lane), .text(timer.sessionID), .int64(timer.dueAt), .text(timer.spec),
+                         .text(timer.dedupeKey), .text(timer.event)]
+                    })
             }
             var duplicates: [String] = []
             if !rows.outbox.isEmpty {

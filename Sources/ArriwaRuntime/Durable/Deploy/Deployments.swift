@@ -16,6 +16,12 @@ public actor Deployments {
     private var engines: [Key: Engine] = [:]
     /// Tenants seen deployed (a tenant is never undeployed while the process runs).
     private var known: Set<String> = []
+    /// Each tenant's active version as last read, and when: new sessions start on it without a
+    /// read per new lead. A deploy here updates it at once; one by another process is seen within
+    /// `activeVersionTTL`.
+    private var active: [String: (version: String, readAt: ContinuousClock.Instant)] = [:]
+    /// How long a read active version is trusted.
+    public static let activeVersionTTL: Duration = .seconds(1)
 
     public init(store: any Store, logger: Logger = Logger(label: "arriwa.deployments")) {
         self.store = store
@@ -29,6 +35,7 @@ public actor Deployments {
         let added = try await store.saveFlowVersion(record)
         engines[Key(tenant: record.tenant, version: record.version)] = Engine(program: program)
         known.insert(record.tenant)
+        active[record.tenant] = (record.version, .now)
         logger.info("deployed flow version", metadata: ["tenant": "\(record.tenant)", "version": "\(record.version)",
                                                         "new": "\(added)"])
         return record
@@ -48,10 +55,15 @@ public actor Deployments {
 
     /// The engine new sessions of the tenant start on.
     public func activeEngine(tenant: String) async throws -> Engine {
+        if let current = active[tenant], ContinuousClock.now - current.readAt < Self.activeVersionTTL,
+           let engine = engines[Key(tenant: tenant, version: current.version)] {
+            return engine
+        }
         guard let record = try await store.activeFlowVersion(tenant: tenant) else {
             throw DeploymentError(.notDeployed, tenant: tenant, "no flow version is deployed")
         }
         known.insert(tenant)
+        active[tenant] = (record.version, .now)
         let key = Key(tenant: tenant, version: record.version)
         if let engine = engines[key] { return engine }
         let engine = Engine(program: try record.compile())
