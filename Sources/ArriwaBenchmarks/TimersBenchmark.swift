@@ -29,7 +29,8 @@ struct TimersBenchmark: AsyncParsableCommand {
     @Option(help: "postgres://… or sqlite:path (default: a new SQLite file in a temporary directory).") var databaseURL: String?
     @Option(help: "Sessions whose nudge is due at t0.") var due = 10_000
     @Option(help: "Extra timers pending far in the future (not due).") var pending = 0
-    @Option(help: "Turn-worker loops in this process.") var workers = 16
+    @Option(help: "Turn-worker loops in this process.") var workers = 4
+    @Option(help: "Lanes one worker loop leases per claim (their turns commit together).") var lanesPerClaim = 32
     @Option(help: "Timers promoted per scheduler scan.") var batch = 500
     @Option(help: "Tenant directory to deploy.") var tenant = "flows/demo-clinic"
     @Flag(help: "Print the figures as JSON.") var json = false
@@ -48,7 +49,7 @@ struct TimersBenchmark: AsyncParsableCommand {
         let fired = FiredTimers()
         let signal = WakeSignal()
         let worker = TurnWorker(store: store, deployments: deployments,
-                                configuration: .init(owner: "timers-bench", concurrency: workers, idlePoll: .milliseconds(5),
+                                configuration: .init(owner: "timers-bench", concurrency: workers, lanesPerClaim: lanesPerClaim, idlePoll: .milliseconds(5),
                                                      onCommit: { entry, state, _ in
                                                          if entry.item.kind == .timer {
                                                              await fired.fired(state: state, at: monotonicNanos())

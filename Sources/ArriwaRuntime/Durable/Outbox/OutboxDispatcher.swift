@@ -1,6 +1,7 @@
 public import ArriwaStore
 public import Logging
 public import ServiceLifecycle
+import Synchronization
 
 /// Delivers the outbox: leases due rows, delivers each concurrently (bounded, with a per-row
 /// timeout, so one slow destination never holds up other sessions), and records the outcome:
@@ -48,7 +49,8 @@ public final class OutboxDispatcher: Service, Sendable {
     let metrics: RuntimeMetrics
     let logger: Logger
     let signal = WakeSignal()
-    let inFlight = InFlightCounter()
+    /// Deliveries in flight (read by the claim loop, changed by the deliveries).
+    let inFlight = Atomic<Int>(0)
 
     public init(store: any Store, destinations: Destinations, configuration: Configuration = Configuration(),
                 clock: any RuntimeClock = SystemClock(), metrics: RuntimeMetrics = RuntimeMetrics(),
@@ -77,7 +79,7 @@ public final class OutboxDispatcher: Service, Sendable {
                     lastBacklog = now
                     await refreshBacklog()
                 }
-                let busy = await inFlight.count
+                let busy = inFlight.load(ordering: .relaxed)
                 let free = configuration.concurrency - busy
                 var claimed: [OutboxRecord] = []
                 // Claims come in batches: while deliveries run, wait until a quarter of the slots
@@ -92,12 +94,14 @@ public final class OutboxDispatcher: Service, Sendable {
                         logger.error("claiming outbox rows failed", metadata: ["error": "\(error)"])
                     }
                 }
+                inFlight.add(claimed.count, ordering: .relaxed)
+                let threshold = max(1, configuration.concurrency / 4)
                 for record in claimed {
-                    await inFlight.add()
                     group.addTask {
                         await self.deliver(record)
-                        await self.inFlight.remove()
-                        await self.signal.wake()
+                        let left = self.inFlight.subtract(1, ordering: .relaxed).newValue
+                        // The loop waits for a quarter of the slots (or for none busy): wake it then.
+                        if left == 0 || self.configuration.concurrency - left == threshold { await self.signal.wake() }
                     }
                 }
                 if claimed.isEmpty { await signal.wait(timeout: busy > 0 ? .milliseconds(20) : configuration.idlePoll) }
@@ -156,12 +160,4 @@ public final class OutboxDispatcher: Service, Sendable {
             logger.debug("outbox counts failed", metadata: ["error": "\(error)"])
         }
     }
-}
-
-/// Deliveries in flight.
-actor InFlightCounter {
-    private(set) var count = 0
-
-    func add() { count += 1 }
-    func remove() { count -= 1 }
 }
