@@ -58,9 +58,19 @@ struct TurnRows: Sendable {
                   spec: try StoreJSON.encode(record.timer, what: "timer \(record.timer.id)"), dedupeKey: record.dedupeKey,
                   event: try StoreJSON.encode(EngineEvent.timer(TimerFired(record.timer)), what: "timer \(record.timer.id) event"))
         }
+        // An emission goes to several sinks as consecutive rows of one effect: encoded once (the
+        // comparison is an identity check of the effect's box).
+        var previous: (effect: Effect, json: String)?
         outbox = try commit.outbox.map { item in
-            Outbox(tenant: item.tenant, key: item.key, destination: item.destination, sessionID: item.sessionID, lane: item.lane,
-                   effect: try StoreJSON.encode(item.effect, what: "outbox \(item.destination)/\(item.key)"), availableAt: item.availableAt)
+            let json: String
+            if let previous, previous.effect == item.effect {
+                json = previous.json
+            } else {
+                json = try StoreJSON.encode(item.effect, what: "outbox \(item.destination)/\(item.key)")
+                previous = (item.effect, json)
+            }
+            return Outbox(tenant: item.tenant, key: item.key, destination: item.destination, sessionID: item.sessionID, lane: item.lane,
+                          effect: json, availableAt: item.availableAt)
         }
     }
 }

@@ -57,14 +57,18 @@ extension SQLiteStore {
                     """, [.text(owner), .int64(until), .integer(window ?? -1), .int64(now), .integer(limit)])
             }
             guard !claimed.isEmpty else { return [] }
+            // The claimed lanes' entries through the (tenant, lane, seq) index of pending entries:
+            // driven from the lanes just claimed, not from every pending entry.
+            var keys: [SQLiteData] = []
+            for row in claimed { keys += [.text(try row.string("tenant")), .text(try row.string("lane"))] }
             let entries = try await query("""
+                WITH k(tenant, lane) AS (VALUES \(Self.placeholders(rows: claimed.count, columns: 2)))
                 SELECT seq, tenant, lane, dedupe_key, kind, event, received_at FROM (
                     SELECT i.seq, i.tenant, i.lane, i.dedupe_key, i.kind, i.event, i.received_at,
                            ROW_NUMBER() OVER (PARTITION BY i.tenant, i.lane ORDER BY i.seq) AS n
-                    FROM lanes l JOIN inbox i ON i.tenant = l.tenant AND i.lane = l.lane AND i.status = 'pending'
-                    WHERE l.owner = ? AND l.lease_until = ?)
+                    FROM k JOIN inbox i ON i.tenant = k.tenant AND i.lane = k.lane AND i.status = 'pending')
                 WHERE n <= ? ORDER BY seq
-                """, [.text(owner), .int64(until), .integer(max(0, perLane))]).map(Self.inboxEntry)
+                """, keys + [.integer(max(0, perLane))]).map(Self.inboxEntry)
             var order: [(tenant: String, lane: String)] = []
             var byLane: [String: [InboxEntry]] = [:]
             for entry in entries {
