@@ -1,5 +1,6 @@
 import ArriwaCore
 import ArriwaStore
+import ArriwaTestSupport
 import Foundation
 import Testing
 
@@ -115,11 +116,16 @@ struct StoreBatchTests {
         let results = await store.commitTurns(updates)
         for result in results { _ = try result.get() }
         #expect(await fixture.statistics(store) == (fixture == .memory ? nil : BatchCommitStatistics(shared: 4, alone: 0)))
+        let lanes = try await store.laneStates((1...2).map { LaneRef(tenant: Sample.tenant, lane: "hash-\($0)") })
+        let byID = try await store.sessions((1...2).map { SessionRef(tenant: Sample.tenant, id: Sample.session($0).id) })
         for n in 1...2 {
             let stored = try #require(try await store.session(tenant: Sample.tenant, id: Sample.session(n).id))
             #expect(stored.turn == 2 && stored.step == "q3")
             #expect(stored.attribution == Sample.session(n).attribution)
             #expect(try await store.pendingTimers(tenant: Sample.tenant, sessionID: stored.id).isEmpty)
+            // The batched reads (which may answer from decoded states the store keeps) agree.
+            #expect(lanes[LaneRef(tenant: Sample.tenant, lane: "hash-\(n)")]?.session == stored)
+            #expect(byID[SessionRef(tenant: Sample.tenant, id: stored.id)] == stored)
         }
         // Lane 1 was released, lane 2 is still W's.
         for n in 1...2 { _ = try await store.appendInbox(Sample.item(n, id: "third-\(n)")) }
@@ -145,6 +151,58 @@ struct StoreBatchTests {
         let sessions = try await store.sessions(refs)
         #expect(sessions.count == 2)
         #expect(sessions[SessionRef(tenant: Sample.tenant, id: Sample.session(2).id)] == Sample.session(2))
+    }
+}
+
+/// Two stores on one database (two processes): what one reads after the other committed is the
+/// other's state, never a state the first one remembers from before.
+@Suite("Sessions read by two processes")
+struct TwoProcessReadTests {
+    /// Two stores on one fresh database of the fixture's kind.
+    static func pair(_ fixture: StoreFixture) async throws -> (any Store, any Store) {
+        switch fixture {
+        case .postgres:
+            let admin = try await PostgresTestServer.adminURL()
+            let name = PostgresTestServer.freshDatabaseName()
+            try await PostgresAdmin.createDatabase(name, adminURL: admin, logger: StoreFixture.logger)
+            let url = try PostgresAdmin.url(admin, database: name)
+            let a = try await PostgresStore.open(url: url, configuration: .init(maximumConnections: 4), logger: StoreFixture.logger)
+            _ = try await a.migrate()
+            return (a, try await PostgresStore.open(url: url, configuration: .init(maximumConnections: 4), logger: StoreFixture.logger))
+        default:
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("arriwa-two-\(UUID().uuidString)/store.db").path
+            let a = try await SQLiteStore.open(path: path, logger: StoreFixture.logger)
+            _ = try await a.migrate()
+            return (a, try await SQLiteStore.open(path: path, logger: StoreFixture.logger))
+        }
+    }
+
+    @Test(arguments: [StoreFixture.sqlite, .postgres])
+    func aSessionAdvancedByAnotherProcessIsReadAsStored(_ fixture: StoreFixture) async throws {
+        let (a, b) = try await Self.pair(fixture)
+        defer { Task { try? await a.shutdown(); try? await b.shutdown() } }
+        _ = try await a.appendInbox(Sample.item(1, id: "m1"))
+        let claim = try #require(try await a.claimLanes(owner: "A", limit: 1, perLane: 1, now: 10, leaseMillis: 10_000).first)
+        let first = Sample.session(1)
+        _ = try await a.commitTurn(TurnCommit(tenant: Sample.tenant, lane: claim.lane, owner: "A", now: 20, consumed: claim.entries.map(\.seq),
+                                              session: first, subscriber: SubscriberRecord(tenant: Sample.tenant, lane: claim.lane, subscriberID: "sub-1",
+                                                                                           phoneHash: "hash-1", createdAt: 20), releaseLane: true))
+        let lane = LaneRef(tenant: Sample.tenant, lane: "hash-1"), ref = SessionRef(tenant: Sample.tenant, id: first.id)
+        #expect(try await a.laneStates([lane, LaneRef(tenant: Sample.tenant, lane: "none")])[lane]?.session == first)
+
+        // Process B takes the next message and moves the session on.
+        _ = try await b.appendInbox(Sample.item(1, id: "m2"))
+        let next = try #require(try await b.claimLanes(owner: "B", limit: 1, perLane: 1, now: 30, leaseMillis: 10_000).first)
+        var second = first
+        second.turn = first.turn + 1
+        second.step = "q3"
+        second.answers["q2"] = "soon"
+        _ = try await b.commitTurn(TurnCommit(tenant: Sample.tenant, lane: next.lane, owner: "B", now: 40, consumed: next.entries.map(\.seq),
+                                              session: second, expectedTurn: first.turn, releaseLane: true))
+
+        #expect(try await a.laneStates([lane, LaneRef(tenant: Sample.tenant, lane: "none")])[lane]?.session == second)
+        #expect(try await a.laneState(tenant: Sample.tenant, lane: "hash-1").session == second)
+        #expect(try await a.sessions([ref, SessionRef(tenant: Sample.tenant, id: "none")])[ref] == second)
     }
 }
 

@@ -9,20 +9,21 @@ extension PostgresStore {
         guard !keys.isEmpty else { return [:] }
         let rows = try await rows("""
             SELECT s.tenant, s.lane, s.subscriber_id, s.phone_hash, s.bsuid, s.phone_encrypted, s.created_at,
-                   x.id, x.attribution::text AS attribution, x.referral_raw, x.state::text AS state
+                   x.id, x.turn, x.attribution::text AS attribution, x.referral_raw, x.state::text AS state
             FROM unnest(\(keys.map(\.tenant))::text[], \(keys.map(\.lane))::text[]) AS k(tenant, lane)
             JOIN subscribers s ON s.tenant = k.tenant AND s.lane = k.lane
             LEFT JOIN LATERAL (
-                SELECT id, attribution, referral_raw, state FROM sessions
+                SELECT id, turn, attribution, referral_raw, state FROM sessions
                 WHERE tenant = s.tenant AND subscriber_id = s.subscriber_id ORDER BY created_at DESC, id DESC LIMIT 1
             ) x ON true
             """)
+        let sessions = try await cachedSessions(rows)
         var states: [LaneRef: LaneState] = [:]
         for row in rows {
             let subscriber = try Self.subscriber(row)
-            let hasSession = try StoredRow(row, table: "sessions").optional("id", String.self) != nil
-            states[LaneRef(tenant: subscriber.tenant, lane: subscriber.lane)] = LaneState(subscriber: subscriber,
-                                                                                           session: hasSession ? try Self.session(row) : nil)
+            let id = try StoredRow(row, table: "sessions").optional("id", String.self)
+            states[LaneRef(tenant: subscriber.tenant, lane: subscriber.lane)] = LaneState(
+                subscriber: subscriber, session: id.flatMap { sessions[SessionRef(tenant: subscriber.tenant, id: $0)] })
         }
         return states
     }
@@ -31,16 +32,36 @@ extension PostgresStore {
         let keys = Array(Set(refs))
         guard !keys.isEmpty else { return [:] }
         let rows = try await rows("""
-            SELECT x.tenant, x.id, x.attribution::text AS attribution, x.referral_raw, x.state::text AS state
+            SELECT x.tenant, x.id, x.turn, x.attribution::text AS attribution, x.referral_raw, x.state::text AS state
             FROM unnest(\(keys.map(\.tenant))::text[], \(keys.map(\.id))::text[]) AS k(tenant, id)
             JOIN sessions x ON x.tenant = k.tenant AND x.id = k.id
             """)
-        var states: [SessionRef: SessionState] = [:]
+        return try await cachedSessions(rows)
+    }
+
+    /// The sessions of rows carrying `tenant, id, turn` and the stored document: cached states at
+    /// their stored turn, the others decoded (and remembered). Rows without a session are skipped.
+    private func cachedSessions(_ rows: [PostgresRow]) async throws -> [SessionRef: SessionState] {
+        var turns: [SessionRef: Int] = [:]
         for row in rows {
-            let state = try Self.session(row)
-            states[SessionRef(tenant: try StoredRow(row, table: "sessions").get("tenant", String.self), id: state.id)] = state
+            let stored = StoredRow(row, table: "sessions")
+            guard let id = try stored.optional("id", String.self) else { continue }
+            turns[SessionRef(tenant: try stored.get("tenant"), id: id)] = Int(try stored.get("turn", Int64.self))
         }
-        return states
+        guard !turns.isEmpty else { return [:] }
+        var sessions = await sessionCache.states(turns)
+        var decoded: [SessionRef: SessionState] = [:]
+        for row in rows {
+            let stored = StoredRow(row, table: "sessions")
+            guard let id = try stored.optional("id", String.self) else { continue }
+            let ref = SessionRef(tenant: try stored.get("tenant"), id: id)
+            if sessions[ref] == nil { decoded[ref] = try Self.session(row) }
+        }
+        if !decoded.isEmpty {
+            await sessionCache.remember(decoded)
+            sessions.merge(decoded) { $1 }
+        }
+        return sessions
     }
 
     /// One statement for the lot (atomic on its own, one round trip, one commit): data-modifying
@@ -59,6 +80,7 @@ extension PostgresStore {
                 return parts.count == 3 ? OutboxTriple(tenant: String(parts[0]), destination: String(parts[1]), key: String(parts[2])) : nil
             })
             sharedTurns.add(commits.count, ordering: .relaxed)
+            await sessionCache.committed(commits)
             return TurnCommit.duplicateOutboxKeys(commits, stored: stored).map { .success(TurnCommitResult(duplicateOutboxKeys: $0)) }
         } catch {
             logger.debug("a shared commit of turns was rolled back; committing each alone",

@@ -58,6 +58,7 @@ extension PostgresStore {
             let parts = text.split(separator: "\u{1F}", maxSplits: 1, omittingEmptySubsequences: false)
             return parts.count == 2 ? OutboxPair(destination: String(parts[0]), key: String(parts[1])) : nil
         })
+        await sessionCache.committed([commit])
         return TurnCommitResult(duplicateOutboxKeys: commit.duplicateOutboxKeys(inserted: pairs))
     }
 

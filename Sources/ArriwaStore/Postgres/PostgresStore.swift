@@ -40,6 +40,8 @@ public final class PostgresStore: Store {
     let completions = BatchWriter<OutboxCompletion, Void>()
     /// Inbox appends from concurrent webhooks, written in one statement per batch.
     let appends = BatchWriter<EncodedInboxItem, InboxAppendResult>()
+    /// Decoded sessions this store read or wrote (see SessionCache).
+    let sessionCache = SharedSessionCache()
     /// Turns `commitTurns` committed in shared statements / alone (see `batchStatistics`).
     let sharedTurns = Atomic<Int>(0)
     let aloneTurns = Atomic<Int>(0)

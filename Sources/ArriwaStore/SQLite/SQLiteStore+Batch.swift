@@ -23,7 +23,7 @@ extension SQLiteStore {
                 let rows = try await query("""
                     WITH k(tenant, lane) AS (VALUES \(Self.placeholders(rows: chunk.count, columns: 2)))
                     SELECT s.tenant, s.lane, s.subscriber_id, s.phone_hash, s.bsuid, s.phone_encrypted, s.created_at,
-                           x.id, x.attribution, x.referral_raw, x.state
+                           x.id, x.turn, x.attribution, x.referral_raw, x.state
                     FROM k JOIN subscribers s ON s.tenant = k.tenant AND s.lane = k.lane
                     LEFT JOIN sessions x ON x.tenant = s.tenant AND x.rowid = (
                         SELECT rowid FROM sessions WHERE tenant = s.tenant AND subscriber_id = s.subscriber_id
@@ -31,7 +31,7 @@ extension SQLiteStore {
                     """, chunk.flatMap { [.text($0.tenant), .text($0.lane)] })
                 for row in rows {
                     let subscriber = try Self.subscriber(row)
-                    let session = row.optionalString("id") == nil ? nil : try Self.session(row)
+                    let session = row.optionalString("id") == nil ? nil : try cachedSession(row)
                     states[LaneRef(tenant: subscriber.tenant, lane: subscriber.lane)] = LaneState(subscriber: subscriber, session: session)
                 }
             }
@@ -47,10 +47,10 @@ extension SQLiteStore {
             for chunk in keys.chunked(Self.rowsPerStatement(columns: 2)) {
                 let rows = try await query("""
                     WITH k(tenant, id) AS (VALUES \(Self.placeholders(rows: chunk.count, columns: 2)))
-                    SELECT x.tenant, x.id, x.attribution, x.referral_raw, x.state FROM k JOIN sessions x ON x.tenant = k.tenant AND x.id = k.id
+                    SELECT x.tenant, x.id, x.turn, x.attribution, x.referral_raw, x.state FROM k JOIN sessions x ON x.tenant = k.tenant AND x.id = k.id
                     """, chunk.flatMap { [.text($0.tenant), .text($0.id)] })
                 for row in rows {
-                    let state = try Self.session(row)
+                    let state = try cachedSession(row)
                     states[SessionRef(tenant: try row.string("tenant"), id: state.id)] = state
                 }
             }
@@ -72,6 +72,7 @@ extension SQLiteStore {
         }
         do {
             let duplicates = try await transaction { try await writeBatch(commits, encoded) }
+            for commit in commits { sessionCache.committed(commit) }
             batchStatistics.shared += commits.count
             return duplicates.map { .success(TurnCommitResult(duplicateOutboxKeys: $0)) }
         } catch {
@@ -84,6 +85,16 @@ extension SQLiteStore {
     private func alone(_ commits: [TurnCommit]) async -> [Result<TurnCommitResult, any Error>] {
         batchStatistics.alone += commits.count
         return await commitEachAlone(commits)
+    }
+
+    /// A session row (with its `turn` column): the cached state when it is at that turn, else
+    /// the stored document decoded (and remembered).
+    func cachedSession(_ row: SQLiteRow) throws -> SessionState {
+        let ref = SessionRef(tenant: try row.string("tenant"), id: try row.string("id"))
+        if let state = sessionCache.state(ref, turn: Int(try row.int("turn"))) { return state }
+        let state = try Self.session(row)
+        sessionCache.remember(ref, state)
+        return state
     }
 
     private func writeBatch(_ commits: [TurnCommit], _ encoded: [TurnRows]) async throws -> [[String]] {

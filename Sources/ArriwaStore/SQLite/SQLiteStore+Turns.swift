@@ -31,14 +31,14 @@ extension SQLiteStore {
         try await read {
             guard let row = try await query("""
                 SELECT s.tenant, s.lane, s.subscriber_id, s.phone_hash, s.bsuid, s.phone_encrypted, s.created_at,
-                       x.id, x.attribution, x.referral_raw, x.state
+                       x.id, x.turn, x.attribution, x.referral_raw, x.state
                 FROM subscribers s
                 LEFT JOIN sessions x ON x.tenant = s.tenant AND x.rowid = (
                     SELECT rowid FROM sessions WHERE tenant = s.tenant AND subscriber_id = s.subscriber_id
                     ORDER BY created_at DESC, rowid DESC LIMIT 1)
                 WHERE s.tenant = ? AND s.lane = ?
                 """, [.text(tenant), .text(lane)]).first else { return LaneState(subscriber: nil, session: nil) }
-            return LaneState(subscriber: try Self.subscriber(row), session: row.optionalString("id") == nil ? nil : try Self.session(row))
+            return LaneState(subscriber: try Self.subscriber(row), session: row.optionalString("id") == nil ? nil : try cachedSession(row))
         }
     }
 
@@ -50,7 +50,7 @@ extension SQLiteStore {
 
     public func commitTurn(_ commit: TurnCommit) async throws -> TurnCommitResult {
         let rows = try TurnRows(commit)
-        return try await transaction {
+        let result = try await transaction {
             let tenant = SQLiteData.text(commit.tenant)
             let lease = try await query("SELECT 1 AS held FROM lanes WHERE tenant = ? AND lane = ? AND owner = ? AND lease_until > ?",
                                         [tenant, .text(commit.lane), .text(commit.owner), .int64(commit.now)])
@@ -127,6 +127,8 @@ extension SQLiteStore {
             }
             return TurnCommitResult(duplicateOutboxKeys: duplicates)
         }
+        sessionCache.committed(commit)
+        return result
     }
 
     /// Inserts a new session or updates the expected turn; attribution and the raw referral stay

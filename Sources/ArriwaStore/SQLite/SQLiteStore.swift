@@ -37,6 +37,8 @@ public actor SQLiteStore: Store {
     /// Inbox appends from concurrent webhooks, one multi-row insert per batch (at most 1,000 rows:
     /// 6 parameters each stays far below SQLite's parameter limit).
     let appends = BatchWriter<EncodedInboxItem, InboxAppendResult>(maxBatch: 1000)
+    /// Decoded sessions this store read or wrote (see SessionCache).
+    var sessionCache = SessionCache()
     /// How batched turn commits went (see `commitTurns`).
     public internal(set) var batchStatistics = BatchCommitStatistics()
     /// Outbox completions from concurrent deliveries, one UPDATE per batch.
