@@ -114,7 +114,7 @@ struct BatchTurnStatement {
     private mutating func recordset<Row: Encodable>(_ rows: [Row]) throws -> String {
         let encoder = JSONEncoder()
         do {
-            return builder.bind(String(decoding: try encoder.encode(rows), as: UTF8.self)) + "::jsonb"
+            return builder.bind(String(decoding: try encoder.encode(rows), as: UTF8.self)) + "::json"
         } catch {
             throw StoreError(.corrupt, "cannot encode commit rows: \(error)")
         }
@@ -127,14 +127,14 @@ struct BatchTurnStatement {
         let kept = commits.filter { !$0.releaseLane }.map(LaneRow.init), released = commits.filter(\.releaseLane).map(LaneRow.init)
         if !kept.isEmpty {
             ctes.append("""
-                kept AS (SELECT 1 FROM lanes l JOIN jsonb_to_recordset(\(try recordset(kept))) AS r(\(laneColumns))
+                kept AS (SELECT 1 FROM lanes l JOIN json_to_recordset(\(try recordset(kept))) AS r(\(laneColumns))
                     ON l.tenant = r.tenant AND l.lane = r.lane AND l.owner = r.owner AND l.lease_until > r.now FOR UPDATE OF l)
                 """)
             checks.append("WHEN (SELECT COUNT(*) FROM kept) <> \(kept.count) THEN arriwa_abort('lease_lost')")
         }
         if !released.isEmpty {
             ctes.append("""
-                released AS (DELETE FROM lanes l USING jsonb_to_recordset(\(try recordset(released))) AS r(\(laneColumns))
+                released AS (DELETE FROM lanes l USING json_to_recordset(\(try recordset(released))) AS r(\(laneColumns))
                     WHERE l.tenant = r.tenant AND l.lane = r.lane AND l.owner = r.owner AND l.lease_until > r.now RETURNING 1)
                 """)
             checks.append("WHEN (SELECT COUNT(*) FROM released) <> \(released.count) THEN arriwa_abort('lease_lost')")
@@ -150,7 +150,7 @@ struct BatchTurnStatement {
             ctes.append("""
                 sub AS (INSERT INTO subscribers (tenant, lane, subscriber_id, phone_hash, bsuid, phone_encrypted, created_at)
                     SELECT r.tenant, r.lane, r.subscriber_id, r.phone_hash, r.bsuid, decode(r.phone_encrypted, 'base64'), r.created_at
-                    FROM jsonb_to_recordset(\(try recordset(subscribers))) AS r(tenant text, lane text, subscriber_id text, phone_hash text,
+                    FROM json_to_recordset(\(try recordset(subscribers))) AS r(tenant text, lane text, subscriber_id text, phone_hash text,
                                                                                  bsuid text, phone_encrypted text, created_at bigint)
                     ON CONFLICT (tenant, lane) DO NOTHING)
                 """)
@@ -158,7 +158,7 @@ struct BatchTurnStatement {
         let cancels = commits.flatMap { commit in commit.effectiveCancel.map { TimerKey(tenant: commit.tenant, id: $0) } }
         if !cancels.isEmpty {
             ctes.append("""
-                cancelled AS (DELETE FROM timers t USING jsonb_to_recordset(\(try recordset(cancels))) AS r(tenant text, id text)
+                cancelled AS (DELETE FROM timers t USING json_to_recordset(\(try recordset(cancels))) AS r(tenant text, id text)
                     WHERE t.tenant = r.tenant AND t.id = r.id)
                 """)
         }
@@ -167,7 +167,7 @@ struct BatchTurnStatement {
             ctes.append("""
                 scheduled AS (INSERT INTO timers (tenant, id, lane, session_id, due_at, spec, dedupe_key, event)
                     SELECT r.tenant, r.id, r.lane, r.session_id, r.due_at, r.spec::jsonb, r.dedupe_key, r.event::jsonb
-                    FROM jsonb_to_recordset(\(try recordset(timers))) AS r(tenant text, id text, lane text, session_id text, due_at bigint,
+                    FROM json_to_recordset(\(try recordset(timers))) AS r(tenant text, id text, lane text, session_id text, due_at bigint,
                                                                             spec text, dedupe_key text, event text)
                     ON CONFLICT (tenant, id) DO UPDATE SET lane = EXCLUDED.lane, session_id = EXCLUDED.session_id, due_at = EXCLUDED.due_at,
                         spec = EXCLUDED.spec, dedupe_key = EXCLUDED.dedupe_key, event = EXCLUDED.event)
@@ -180,7 +180,7 @@ struct BatchTurnStatement {
             ctes.append("""
                 ob AS (INSERT INTO outbox (tenant, key, destination, session_id, lane, effect, available_at, status, attempts, next_attempt_at, created_at)
                     SELECT r.tenant, r.key, r.destination, r.session_id, r.lane, r.effect::jsonb, r.available_at, 'pending', 0, r.available_at, r.now
-                    FROM jsonb_to_recordset(\(try recordset(rows))) AS r(ord int, tenant text, key text, destination text, session_id text, lane text,
+                    FROM json_to_recordset(\(try recordset(rows))) AS r(ord int, tenant text, key text, destination text, session_id text, lane text,
                                                                           effect text, available_at bigint, now bigint)
                     ORDER BY r.ord
                     ON CONFLICT (tenant, destination, key) DO NOTHING RETURNING tenant, destination, key)
@@ -192,7 +192,7 @@ struct BatchTurnStatement {
             ctes.append("""
                 messages AS (INSERT INTO message_log (tenant, message_id, provider_message_id, session_id, lane, node, state, updated_at)
                     SELECT r.tenant, r.message_id, r.provider_message_id, r.session_id, r.lane, r.node, r.state, r.updated_at
-                    FROM jsonb_to_recordset(\(try recordset(messages))) AS r(tenant text, message_id text, provider_message_id text, session_id text,
+                    FROM json_to_recordset(\(try recordset(messages))) AS r(tenant text, message_id text, provider_message_id text, session_id text,
                                                                               lane text, node text, state text, updated_at bigint)
                     ON CONFLICT (tenant, message_id) DO NOTHING)
                 """)
@@ -203,7 +203,7 @@ struct BatchTurnStatement {
             ctes.append("""
                 events AS (INSERT INTO event_log (tenant, key, session_id, event, stream, at)
                     SELECT r.tenant, r.key, r.session_id, r.event, r.stream, r.at
-                    FROM jsonb_to_recordset(\(try recordset(rows))) AS r(ord int, tenant text, key text, session_id text, event text, stream text, at bigint)
+                    FROM json_to_recordset(\(try recordset(rows))) AS r(ord int, tenant text, key text, session_id text, event text, stream text, at bigint)
                     ORDER BY r.ord
                     ON CONFLICT (tenant, key) DO NOTHING)
                 """)
@@ -214,7 +214,7 @@ struct BatchTurnStatement {
             ctes.append("""
                 audit AS (INSERT INTO audit_log (tenant, session_id, type, detail, at)
                     SELECT r.tenant, r.session_id, r.type, r.detail, r.at
-                    FROM jsonb_to_recordset(\(try recordset(rows))) AS r(ord int, tenant text, session_id text, type text, detail text, at bigint)
+                    FROM json_to_recordset(\(try recordset(rows))) AS r(ord int, tenant text, session_id text, type text, detail text, at bigint)
                     ORDER BY r.ord)
                 """)
         }
@@ -245,7 +245,7 @@ struct BatchTurnStatement {
                         snoozed_until = r.snoozed_until, human_active = r.human_active,
                         attribution = CASE WHEN s.attribution = '{}'::jsonb THEN r.attribution::jsonb ELSE s.attribution END,
                         referral_raw = COALESCE(s.referral_raw, r.referral_raw), state = r.state::jsonb, updated_at = r.now
-                    FROM jsonb_to_recordset(\(try recordset(updates))) AS r(\(columns))
+                    FROM json_to_recordset(\(try recordset(updates))) AS r(\(columns))
                     WHERE s.tenant = r.tenant AND s.id = r.id AND s.turn = r.expected RETURNING 1)
                 """)
             checks.append("WHEN (SELECT COUNT(*) FROM upd) <> \(updates.count) THEN arriwa_abort('turn_conflict')")
@@ -256,7 +256,7 @@ struct BatchTurnStatement {
                         snoozed_until, human_active, attribution, referral_raw, state, created_at, updated_at)
                     SELECT r.tenant, r.id, r.lane, r.subscriber_id, r.flow_version, r.status, r.turn, r.wait_token, r.last_inbound_at, r.opted_out,
                         r.snoozed_until, r.human_active, r.attribution::jsonb, r.referral_raw, r.state::jsonb, r.now, r.now
-                    FROM jsonb_to_recordset(\(try recordset(inserts))) AS r(\(columns))
+                    FROM json_to_recordset(\(try recordset(inserts))) AS r(\(columns))
                     ON CONFLICT (tenant, id) DO NOTHING RETURNING 1)
                 """)
             checks.append("WHEN (SELECT COUNT(*) FROM ins) <> \(inserts.count) THEN arriwa_abort('turn_conflict')")

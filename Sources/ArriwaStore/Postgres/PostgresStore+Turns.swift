@@ -133,7 +133,7 @@ struct TurnStatement {
             ctes.append("""
                 scheduled AS (INSERT INTO timers (tenant, id, lane, session_id, due_at, spec, dedupe_key, event)
                     SELECT \(tenant), r.id, r.lane, r.session_id, r.due_at, r.spec::jsonb, r.dedupe_key, r.event::jsonb
-                    FROM jsonb_to_recordset(\(json)::jsonb) AS r(id text, lane text, session_id text, due_at bigint, spec text, dedupe_key text, event text)
+                    FROM json_to_recordset(\(json)::json) AS r(id text, lane text, session_id text, due_at bigint, spec text, dedupe_key text, event text)
                     ON CONFLICT (tenant, id) DO UPDATE SET lane = EXCLUDED.lane, session_id = EXCLUDED.session_id, due_at = EXCLUDED.due_at,
                         spec = EXCLUDED.spec, dedupe_key = EXCLUDED.dedupe_key, event = EXCLUDED.event)
                 """)
@@ -144,7 +144,7 @@ struct TurnStatement {
             ctes.append("""
                 ob AS (INSERT INTO outbox (tenant, key, destination, session_id, lane, effect, available_at, status, attempts, next_attempt_at, created_at)
                     SELECT r.tenant, r.key, r.destination, r.session_id, r.lane, r.effect::jsonb, r.available_at, 'pending', 0, r.available_at, \(now)
-                    FROM jsonb_to_recordset(\(json)::jsonb) AS r(ord int, tenant text, key text, destination text, session_id text, lane text,
+                    FROM json_to_recordset(\(json)::json) AS r(ord int, tenant text, key text, destination text, session_id text, lane text,
                                                                   effect text, available_at bigint)
                     ORDER BY r.ord
                     ON CONFLICT (tenant, destination, key) DO NOTHING RETURNING destination, key)
@@ -156,7 +156,7 @@ struct TurnStatement {
             ctes.append("""
                 messages AS (INSERT INTO message_log (tenant, message_id, provider_message_id, session_id, lane, node, state, updated_at)
                     SELECT \(tenant), r.message_id, r.provider_message_id, r.session_id, r.lane, r.node, r.state, r.updated_at
-                    FROM jsonb_to_recordset(\(json)::jsonb) AS r(message_id text, provider_message_id text, session_id text, lane text, node text,
+                    FROM json_to_recordset(\(json)::json) AS r(message_id text, provider_message_id text, session_id text, lane text, node text,
                                                                   state text, updated_at bigint)
                     ON CONFLICT (tenant, message_id) DO NOTHING)
                 """)
@@ -166,7 +166,7 @@ struct TurnStatement {
             ctes.append("""
                 events AS (INSERT INTO event_log (tenant, key, session_id, event, stream, at)
                     SELECT \(tenant), r.key, r.session_id, r.event, r.stream, r.at
-                    FROM jsonb_to_recordset(\(json)::jsonb) AS r(ord int, key text, session_id text, event text, stream text, at bigint)
+                    FROM json_to_recordset(\(json)::json) AS r(ord int, key text, session_id text, event text, stream text, at bigint)
                     ORDER BY r.ord
                     ON CONFLICT (tenant, key) DO NOTHING)
                 """)
@@ -176,7 +176,7 @@ struct TurnStatement {
             ctes.append("""
                 audit AS (INSERT INTO audit_log (tenant, session_id, type, detail, at)
                     SELECT \(tenant), r.session_id, r.type, r.detail, r.at
-                    FROM jsonb_to_recordset(\(json)::jsonb) AS r(ord int, session_id text, type text, detail text, at bigint)
+                    FROM json_to_recordset(\(json)::json) AS r(ord int, session_id text, type text, detail text, at bigint)
                     ORDER BY r.ord)
                 """)
         }
