@@ -24,8 +24,9 @@ struct ChannelHarness {
     var store: any Store { test.store }
 
     /// - Parameter channelToken: the token the channel presents (the fake expects `token`).
+    /// - Parameter clock: the channel's clock (its backoffs and the times it records).
     static func run(requestTimeout: Duration = .seconds(5), webhook: FakeWhatsAppProvider.Webhook? = nil, channelToken: String = token,
-                    _ body: (ChannelHarness) async throws -> Void) async throws {
+                    clock: any RuntimeClock = SystemClock(), _ body: (ChannelHarness) async throws -> Void) async throws {
         let test = try await ChannelTestStore.open()
         let fake = try await FakeWhatsAppProvider.start(.init(accessToken: token, webhook: webhook))
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
@@ -36,7 +37,7 @@ struct ChannelHarness {
         ])
         let sealer = AddressSealer.random()
         let channel = WhatsAppChannel(store: test.store, providers: providers, sealer: sealer,
-                                      client: ProviderClient(client: client, configuration: .init(timeout: requestTimeout)))
+                                      client: ProviderClient(client: client, configuration: .init(timeout: requestTimeout)), clock: clock)
         let harness = ChannelHarness(test: test, fake: fake, channel: channel, sealer: sealer, client: client)
         var failure: (any Error)?
         do {
