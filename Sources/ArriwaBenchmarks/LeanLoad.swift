@@ -117,28 +117,52 @@ final class LoadConnection: ChannelInboundHandler {
     }
 
     /// The status and total length of the first response in `buffer` once it is complete, nil
-    /// while bytes are missing.
+    /// while bytes are missing. Reads bytes in place (no strings): the generator must stay cheap.
     static func completeResponse(in buffer: ByteBuffer) throws -> (status: Int, length: Int)? {
         let view = buffer.readableBytesView
         guard let end = headEnd(view) else { return nil }
-        guard let head = buffer.getString(at: buffer.readerIndex, length: end) else { return nil }
-        let lines = head.split(separator: "\r\n")
-        guard let statusLine = lines.first, statusLine.hasPrefix("HTTP/1.1 "),
-              let status = Int(statusLine.dropFirst(9).prefix(3)) else {
-            throw ProtocolError(description: "not an HTTP/1.1 status line: \(head.prefix(40))")
+        let head = view[view.startIndex..<(view.startIndex + end)]
+        // "HTTP/1.1 200 …"
+        guard head.count >= 12, head.starts(with: Self.statusPrefix) else {
+            throw ProtocolError(description: "not an HTTP/1.1 status line")
         }
-        var contentLength: Int?
-        for line in lines.dropFirst() {
-            let lower = line.lowercased()
-            if lower.hasPrefix("content-length:") {
-                contentLength = Int(String(lower.dropFirst(15).filter { $0 != " " && $0 != "\t" }))
-            } else if lower.hasPrefix("transfer-encoding:") {
-                throw ProtocolError(description: "a chunked answer (the generator reads Content-Length bodies only)")
-            }
+        let digits = head[(head.startIndex + 9)..<(head.startIndex + 12)]
+        guard digits.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { throw ProtocolError(description: "no status code") }
+        let status = digits.reduce(0) { $0 * 10 + Int($1 - 48) }
+        guard let contentLength = Self.contentLength(head) else {
+            throw ProtocolError(description: "an answer without Content-Length (the generator reads no chunked bodies)")
         }
-        guard let contentLength else { throw ProtocolError(description: "an answer without Content-Length") }
         let total = end + 4 + contentLength
         return view.count >= total ? (status, total) : nil
+    }
+
+    static let statusPrefix = Array("HTTP/1.1 ".utf8)
+    static let lengthName = Array("\r\ncontent-length:".utf8)
+
+    /// The value of the Content-Length header in `head` (name compared case-insensitively).
+    static func contentLength(_ head: ByteBufferView.SubSequence) -> Int? {
+        var i = head.startIndex
+        while i + lengthName.count <= head.endIndex {
+            var matches = true
+            for (k, expected) in lengthName.enumerated() {
+                var byte = head[i + k]
+                if byte >= 65 && byte <= 90 { byte += 32 }
+                if byte != expected { matches = false; break }
+            }
+            if matches {
+                var j = i + lengthName.count
+                while j < head.endIndex, head[j] == 32 { j += 1 }
+                var value = 0, digits = 0
+                while j < head.endIndex, head[j] >= 48, head[j] <= 57 {
+                    value = value * 10 + Int(head[j] - 48)
+                    digits += 1
+                    j += 1
+                }
+                return digits > 0 ? value : nil
+            }
+            i += 1
+        }
+        return nil
     }
 
     /// The offset of the blank line ending the head (`\r\n\r\n`).
