@@ -121,4 +121,23 @@ import Testing
             #expect(try await h.inboxStatuses(lane: lane).isEmpty)
         }
     }
+
+    @Test func aGivenUpRowWhoseReportCannotBeWrittenIsKeptAndReportedOnTheNextAttempt() async throws {
+        let clock = VirtualClock(startAt: 10_000)
+        try await H.run(clock: clock, appendRefusals: AppendRefusals(1)) { h in
+            let lane = try await h.saveAddress()
+            let message = h.message(lane: lane)
+            try await h.test.commitSend(message, tenant: H.tenant)
+            await h.fake.injectAlways(.error(code: 131056), for: H.lead)
+            let dispatcher = dispatcher(h, clock: clock, maxAttempts: 2)
+
+            #expect(try await attempts(2, dispatcher, clock: clock, h: h, id: message.id) == ["retrying", "retrying"])
+            // The 2nd attempt ran out, but the inbox refused the report: the row waits, not dead.
+            #expect(try await h.store.outboxCounts(tenant: H.tenant) == [.pending: 1])
+            #expect(try await h.inboxStatuses(lane: lane).isEmpty)
+            #expect(try await attempts(1, dispatcher, clock: clock, h: h, id: message.id) == ["escalated"])
+            #expect(try await h.store.outboxCounts(tenant: H.tenant) == [.dead: 1])
+            #expect(try await h.inboxStatuses(lane: lane).map(\.state) == [.failed])
+        }
+    }
 }
