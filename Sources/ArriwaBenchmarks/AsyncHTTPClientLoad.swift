@@ -3,7 +3,7 @@ import AsyncHTTPClient
 
 /// The first load generator (`--generator async-http-client`): `concurrency` tasks posting the
 /// signed webhooks through AsyncHTTPClient, timing each request. Kept for comparison: on the shared
-/// cores its per-request cost is several times the lean generator's (`LeanLoad`).
+/// cores it takes about twice the CPU of the lean generator (`LeanLoad`).
 struct AsyncHTTPClientLoad: Sendable {
     let client: HTTPClient
     let url: String
