@@ -7,13 +7,14 @@ import ArriwaStore
 import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOPosix
 import Prometheus
 import ServiceLifecycle
 
 /// Webhook ingest: signed Cloud API webhooks posted over loopback to the real route
 /// (`POST /webhook/{tenant}/{secret}/cloud`: signature check + parse + durable inbox append), at
-/// concurrency C from a load generator in the same process. No turn workers run: this is the ack
-/// path a provider sees.
+/// concurrency C from a load generator in the same process (`LeanLoad`: C keep-alive connections
+/// on one event loop of its own). No turn workers run: this is the ack path a provider sees.
 struct IngestBenchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
@@ -32,7 +33,14 @@ struct IngestBenchmark: AsyncParsableCommand {
     @Option(help: "Untimed requests first (fills the contact cache, warms connections).") var warmup = 2_000
     @Option(help: "Distinct leads the messages come from.") var leads = 1_000
     @Option(help: "Tenant directory to deploy.") var tenant = "flows/demo-clinic"
+    @Option(help: "Load generator: lean (a keep-alive HTTP/1.1 client on SwiftNIO, one event loop) or async-http-client.")
+    var generator: Generator = .lean
     @Flag(help: "Print the figures as JSON.") var json = false
+
+    enum Generator: String, ExpressibleByArgument, Sendable {
+        case lean
+        case asyncHTTPClient = "async-http-client"
+    }
 
     static let appSecret = "bench_app_secret_0123456789abcdef"
     static let pathSecret = "bench-path-secret"
@@ -63,27 +71,43 @@ struct IngestBenchmark: AsyncParsableCommand {
         let server = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw ValidationError("the server did not start") }
-        let target = "http://127.0.0.1:\(port)/webhook/\(record.tenant)/\(Self.pathSecret)/cloud"
 
-        var clientConfiguration = HTTPClient.Configuration()
-        clientConfiguration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         let run = "\(Int(Date().timeIntervalSince1970 * 1000))"
+        let signed = (0..<(warmup + requests)).map { SignedWebhook($0, leads: leads, run: run, appSecret: Self.appSecret) }
         let pendingBefore = try await store.pendingInboxCount()
-        let generator = IngestLoad(client: client, url: target, concurrency: concurrency, leads: leads, run: run)
-        _ = try await generator.post(range: 0..<warmup)
+        let path = "/webhook/\(record.tenant)/\(Self.pathSecret)/cloud"
+        // Everything a request needs is built before the clock starts.
+        let load: @Sendable (Range<Int>) async throws -> LoadOutcome
+        let stopGenerator: @Sendable () async throws -> Void
+        switch generator {
+        case .lean:
+            let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let lean = LeanLoad(group: loops, host: "127.0.0.1", port: port)
+            let wire = signed.map { $0.http(path: path, host: "127.0.0.1", port: port) }
+            let concurrency = concurrency
+            load = { range in try await lean.run(Array(wire[range]), concurrency: concurrency) }
+            stopGenerator = { try await loops.shutdownGracefully() }
+        case .asyncHTTPClient:
+            var configuration = HTTPClient.Configuration()
+            configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: concurrency)
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            let ahc = AsyncHTTPClientLoad(client: client, url: "http://127.0.0.1:\(port)\(path)", concurrency: concurrency)
+            load = { range in try await ahc.run(Array(signed[range])) }
+            stopGenerator = { try await client.shutdown() }
+        }
+        _ = try await load(0..<warmup)
         let start = monotonicNanos()
-        let outcome = try await generator.post(range: warmup..<(warmup + requests))
+        let outcome = try await load(warmup..<(warmup + requests))
         let seconds = Double(monotonicNanos() - start) / 1e9
-        try await client.shutdown()
+        try await stopGenerator()
         // Rows this run appended (a reused database may hold earlier runs' rows).
         let pending = try await store.pendingInboxCount() - pendingBefore
         await group.triggerGracefulShutdown()
         _ = await server.result
         try? await store.shutdown()
 
-        let result = IngestResult(store: url.redactedDescription, concurrency: concurrency, requests: requests, seconds: seconds,
-                                  requestsPerSecond: Double(requests) / seconds, p50MS: outcome.percentile(0.50),
+        let result = IngestResult(store: url.redactedDescription, generator: generator.rawValue, concurrency: concurrency,
+                                  requests: requests, seconds: seconds, requestsPerSecond: Double(requests) / seconds, p50MS: outcome.percentile(0.50),
                                   p99MS: outcome.percentile(0.99), failures: outcome.failures, inboxRows: pending)
         if json {
             let encoder = JSONEncoder()
@@ -100,6 +124,7 @@ struct IngestBenchmark: AsyncParsableCommand {
 
 struct IngestResult: Codable {
     var store: String
+    var generator: String
     var concurrency: Int
     var requests: Int
     var seconds: Double
@@ -110,88 +135,9 @@ struct IngestResult: Codable {
     var inboxRows: Int
 
     func printLine() {
-        print(String(format: "ingest %@ C=%d: %d signed webhooks in %.2f s = %.0f req/s; p50 %.2f ms, p99 %.2f ms; %d failures; %@",
-                     store, concurrency, requests, seconds, requestsPerSecond, p50MS, p99MS, failures,
+        print(String(format: "ingest %@ (%@) C=%d: %d signed webhooks in %.2f s = %.0f req/s; p50 %.2f ms, p99 %.2f ms; %d failures; %@",
+                     store, generator, concurrency, requests, seconds, requestsPerSecond, p50MS, p99MS, failures,
                      requestsPerSecond >= 5000 && p99MS < 10 ? "target met" : "target (≥ 5,000 req/s, p99 < 10 ms) NOT met"))
     }
 }
 
-/// The load generator: `concurrency` loops posting pre-signed webhook bodies, timing each request.
-struct IngestLoad: Sendable {
-    let client: HTTPClient
-    let url: String
-    let concurrency: Int
-    let leads: Int
-    let run: String
-
-    struct Outcome {
-        var latenciesMS: [Double] = []
-        var failures = 0
-
-        func percentile(_ p: Double) -> Double {
-            let sorted = latenciesMS.sorted()
-            guard !sorted.isEmpty else { return 0 }
-            return sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
-        }
-    }
-
-    /// The body of request `n` (a text message from one of `leads` leads) and its signature.
-    func signed(_ n: Int) -> (body: [UInt8], signature: String) {
-        let phone = "1555\(String(format: "%07d", n % leads))"
-        let text = """
-        {"object":"whatsapp_business_account","entry":[{"id":"109238475610293","changes":[{"value":{"messaging_product":"whatsapp",\
-        "metadata":{"display_phone_number":"15550100123","phone_number_id":"118374659201847"},"contacts":[{"profile":{"name":"Lead \(n)"},\
-        "wa_id":"\(phone)"}],"messages":[{"from":"\(phone)","id":"wamid.bench.\(run).\(n)","timestamp":"1767702341","type":"text",\
-        "text":{"body":"Ol\\u00e1! Quero saber o pre\\u00e7o do plano anual"}}]},"field":"messages"}]}]}
-        """
-        let body = Array(text.utf8)
-        return (body, WebhookSignature.cloudHeaderValue(body: body, appSecret: IngestBenchmark.appSecret))
-    }
-
-    func post(range: Range<Int>) async throws -> Outcome {
-        let prepared = range.map(signed)
-        let next = RequestCounter(total: prepared.count)
-        return try await withThrowingTaskGroup(of: Outcome.self) { group in
-            for _ in 0..<concurrency {
-                group.addTask {
-                    var outcome = Outcome()
-                    while let index = await next.take() {
-                        var request = HTTPClientRequest(url: url)
-                        request.method = .POST
-                        request.headers.add(name: "Content-Type", value: "application/json")
-                        request.headers.add(name: WebhookSignature.cloudHeader, value: prepared[index].signature)
-                        request.body = .bytes(prepared[index].body)
-                        let start = monotonicNanos()
-                        let response = try await client.execute(request, timeout: .seconds(30))
-                        _ = try await response.body.collect(upTo: 1 << 16)
-                        outcome.latenciesMS.append(Double(monotonicNanos() - start) / 1e6)
-                        if response.status.code != 200 { outcome.failures += 1 }
-                    }
-                    return outcome
-                }
-            }
-            var total = Outcome()
-            for try await part in group {
-                total.latenciesMS += part.latenciesMS
-                total.failures += part.failures
-            }
-            return total
-        }
-    }
-}
-
-/// Hands out request indexes to the loops.
-actor RequestCounter {
-    private var taken = 0
-    private let total: Int
-
-    init(total: Int) {
-        self.total = total
-    }
-
-    func take() -> Int? {
-        guard taken < total else { return nil }
-        defer { taken += 1 }
-        return taken
-    }
-}

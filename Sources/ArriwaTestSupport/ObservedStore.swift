@@ -9,13 +9,16 @@ public final class ObservedStore: Store {
     public let leases = LeaseWatch()
     let pingError: (any Error)?
     let commitDelay: Duration?
+    let appendRefusals: AppendRefusals?
 
     /// - Parameter commitDelay: makes every commit slower (as a real database is), so concurrent
     ///   workers really interleave.
-    public init(_ base: any Store, pingError: (any Error)? = nil, commitDelay: Duration? = nil) {
+    ///   - appendRefusals: makes inbox appends fail while it has refusals left (an outage).
+    public init(_ base: any Store, pingError: (any Error)? = nil, commitDelay: Duration? = nil, appendRefusals: AppendRefusals? = nil) {
         self.base = base
         self.pingError = pingError
         self.commitDelay = commitDelay
+        self.appendRefusals = appendRefusals
     }
 
     public var kind: String { base.kind }
@@ -37,7 +40,12 @@ public final class ObservedStore: Store {
     public func activeFlowVersion(tenant: String) async throws -> FlowVersionRecord? { try await base.activeFlowVersion(tenant: tenant) }
     public func flowVersions(tenant: String) async throws -> [FlowVersionRecord] { try await base.flowVersions(tenant: tenant) }
 
-    public func appendInbox(_ item: InboxItem) async throws -> InboxAppendResult { try await base.appendInbox(item) }
+    public func appendInbox(_ item: InboxItem) async throws -> InboxAppendResult {
+        if let appendRefusals, await appendRefusals.take() {
+            throw StoreError(.unavailable, "inbox append refused (ObservedStore.appendRefusals)")
+        }
+        return try await base.appendInbox(item)
+    }
     public func claimLanes(owner: String, limit: Int, perLane: Int, now: Int64, leaseMillis: Int64) async throws -> [LaneClaim] {
         let claims = try await base.claimLanes(owner: owner, limit: limit, perLane: perLane, now: now, leaseMillis: leaseMillis)
         await leases.polled(by: owner)
@@ -110,6 +118,21 @@ public final class ObservedStore: Store {
     }
     public func eventLog(tenant: String, sessionID: String?, limit: Int) async throws -> [EventLogRecord] {
         try await base.eventLog(tenant: tenant, sessionID: sessionID, limit: limit)
+    }
+}
+
+/// How many inbox appends an `ObservedStore` refuses before it lets them through again.
+public actor AppendRefusals {
+    public private(set) var remaining: Int
+
+    public init(_ count: Int) {
+        remaining = max(0, count)
+    }
+
+    func take() -> Bool {
+        guard remaining > 0 else { return false }
+        remaining -= 1
+        return true
     }
 }
 

@@ -1,16 +1,21 @@
 public import ArriwaStore
 
 extension DeliveryStateMachine {
-    /// The machine as far as a message-log row tells (the log keeps pending, sent, delivered,
-    /// read and failed; failures counted before are not in it).
+    /// The machine as far as a message-log row tells (failures counted before are not in it: a
+    /// `failed` or `retrying` row counts one, an `escalated` one is final).
     public init(log record: MessageLogRecord, escalateAfter: Int = 3) {
         self.init(escalateAfter: escalateAfter)
-        switch record.state {
-        case "sent": apply(.status(.sent, at: record.updatedAt))
-        case "delivered": apply(.status(.delivered, at: record.updatedAt))
-        case "read": apply(.status(.read, at: record.updatedAt))
-        case "failed": apply(.status(.failed, at: record.updatedAt))
-        default: break
+        let at = record.updatedAt
+        switch State(rawValue: record.state) ?? .pending {
+        case .pending: break
+        case .sent: apply(.status(.sent, at: at))
+        case .delivered: apply(.status(.delivered, at: at))
+        case .read: apply(.status(.read, at: at))
+        case .replied: apply(.replied(at: at))
+        case .failed: apply(.status(.failed, at: at))
+        case .retrying: apply(.retrying(at: at))
+        case .escalated:
+            for _ in 0..<self.escalateAfter { apply(.status(.failed, at: at)) }
         }
     }
 

@@ -4,7 +4,7 @@ public import ArriwaCore
 ///
 /// ```
 /// PENDING → SENT → DELIVERED → READ → REPLIED
-/// PENDING/SENT → FAILED → RETRYING → SENT …      (a retry got through)
+/// PENDING/SENT → FAILED → RETRYING → SENT …      (a retry got through; PENDING → RETRYING implies the failure)
 ///                FAILED (the `escalateAfter`th) → ESCALATED
 /// ```
 /// Pure and deterministic: the success track only moves forward (a late `delivered` after `read`
@@ -28,16 +28,9 @@ public struct DeliveryStateMachine: Sendable, Hashable {
             }
         }
 
-        /// The message-log state (the store knows pending, sent, delivered, read, failed).
-        public var logState: String {
-            switch self {
-            case .pending: "pending"
-            case .sent: "sent"
-            case .delivered: "delivered"
-            case .read, .replied: "read"
-            case .failed, .retrying, .escalated: "failed"
-            }
-        }
+        /// The message-log state: the log keeps every state of the machine under its name, and its
+        /// rule (`ArriwaStore.DeliveryState`) moves them exactly as the machine does.
+        public var logState: String { rawValue }
     }
 
     public enum Event: Sendable, Hashable {
@@ -118,7 +111,14 @@ public struct DeliveryStateMachine: Sendable, Hashable {
             for implied in [State.sent, .delivered, .read] where reachedAt[implied] == nil { reachedAt[implied] = at }
             return move(to: .replied, at: at)
         case .retrying(let at):
-            guard state == .failed else { return false }
+            // A retry implies the failed attempt before it (the sender may report only the retry).
+            if state == .pending {
+                failures += 1
+                reachedAt[.failed] = reachedAt[.failed] ?? at
+                guard failures < escalateAfter else { return move(to: .escalated, at: at) }
+            } else if state != .failed {
+                return false
+            }
             return move(to: .retrying, at: at)
         }
     }

@@ -39,7 +39,8 @@ public final class PostgresStore: Store {
     /// Outbox completions from concurrent deliveries, written in one statement per batch.
     let completions = BatchWriter<OutboxCompletion, Void>()
     /// Inbox appends from concurrent webhooks, written in one statement per batch.
-    let appends = BatchWriter<EncodedInboxItem, InboxAppendResult>()
+    /// Up to 4 batches in flight: the next goes out while one waits for its WAL flush.
+    let appends = BatchWriter<EncodedInboxItem, InboxAppendResult>(maxInFlight: 4)
     /// Decoded sessions this store read or wrote (see SessionCache).
     let sessionCache = SharedSessionCache()
     /// Turns `commitTurns` committed in shared statements / alone (see `batchStatistics`).

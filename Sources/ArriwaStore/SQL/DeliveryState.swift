@@ -1,33 +1,74 @@
-/// The forward-only rule of message delivery states, shared by every store (the SQL of
-/// PostgreSQL's one-statement update is built from the same rule, `sql`).
+/// The message log's delivery states and the rule that moves them, shared by every store (the SQL
+/// of PostgreSQL's one-statement update is built from the same rule, `sql`). It is the delivery
+/// state machine of one outbound message (ArriwaChannels' `DeliveryStateMachine`, which a test
+/// checks state by state against this rule):
+///
+/// ```
+/// pending → sent → delivered → read → replied          (the success track, forward only)
+/// pending/sent → failed → retrying → sent …           (a retry got through)
+/// pending/sent/failed/retrying → escalated             (final: the sender gave up on it)
+/// ```
+///
+/// Statuses arrive out of order, so the rule never moves a message back: a late `delivered` after
+/// `read` is refused (read implies delivered, which Meta may skip), a failure after delivery was
+/// proven is refused, and a repeated state keeps the time it was first reached. `replied` (the
+/// lead wrote after the message) is the top of the success track.
 public enum DeliveryState {
-    /// Whether a message at `current` takes `next`: states move forward only (`DeliveryRank`),
-    /// except failed → sent (a retry got through) and sent → failed (the provider accepted the
-    /// message, then reported it undeliverable — e.g. 131047 outside the window arrives as a
-    /// failed status after sent). A delivered or read message does not fail.
+    public static let pending = "pending"
+    public static let sent = "sent"
+    public static let delivered = "delivered"
+    public static let read = "read"
+    public static let replied = "replied"
+    public static let failed = "failed"
+    public static let retrying = "retrying"
+    public static let escalated = "escalated"
+
+    /// Every state, the success track first.
+    public static let all = [pending, sent, delivered, read, replied, failed, retrying, escalated]
+
+    /// Whether a message at `current` moves to `next`. An unknown `next` is refused; an unknown
+    /// `current` (a row written by an older binary) counts as `pending`.
     public static func accepts(_ next: String, over current: String) -> Bool {
-        DeliveryRank.rank(next) >= DeliveryRank.rank(current) || (current == "failed" && next == "sent")
-            || (current == "sent" && next == "failed")
+        guard all.contains(next) else { return false }
+        let current = all.contains(current) ? current : pending
+        if next == current || current == escalated || current == replied { return false }
+        switch next {
+        case failed, escalated:
+            // A failure is news only before delivery was proven (sent → failed: the provider took
+            // the message, then reported it undeliverable, e.g. 131047 as a failed status).
+            return [pending, sent, failed, retrying].contains(current)
+        case retrying:
+            // A new attempt after a failure (a retry implies the failure before it).
+            return [pending, failed].contains(current)
+        default:
+            return DeliveryRank.rank(next) > DeliveryRank.rank(current)
+        }
     }
 
-    /// `accepts` as a SQL condition over two expressions holding states.
+    /// Every (current, next) pair `accepts` takes, as `current>next`.
+    static let acceptedPairs: [String] = all.flatMap { current in
+        all.filter { accepts($0, over: current) }.map { "\(current)>\($0)" }
+    }
+
+    /// `accepts` as a SQL condition over two text expressions holding states (unknown current
+    /// states count as pending, as in `accepts`).
     static func sql(next: String, current: String) -> String {
-        "(\(DeliveryRank.sql(next)) >= \(DeliveryRank.sql(current)) OR (\(current) = 'failed' AND \(next) = 'sent')"
-            + " OR (\(current) = 'sent' AND \(next) = 'failed'))"
+        let known = all.map { "'\($0)'" }.joined(separator: ", ")
+        let pairs = acceptedPairs.map { "'\($0)'" }.joined(separator: ", ")
+        return "(((CASE WHEN \(current) IN (\(known)) THEN \(current) ELSE 'pending' END) || '>' || \(next)) IN (\(pairs)))"
     }
 }
 
-/// Delivery states in the order they can only move forward.
+/// Positions on the success track (failure states sit below `sent`: a retry that gets through
+/// moves forward from them).
 public enum DeliveryRank {
-    /// Each state's rank; unknown states rank 0. The SQL stores apply the same table (`sql`).
-    static let ranks: [(state: String, rank: Int)] = [("pending", 0), ("failed", 1), ("sent", 2), ("delivered", 3), ("read", 4)]
+    /// Each state's rank; unknown states rank 0.
+    static let ranks: [(state: String, rank: Int)] = [
+        (DeliveryState.pending, 0), (DeliveryState.failed, 1), (DeliveryState.retrying, 1), (DeliveryState.escalated, 1),
+        (DeliveryState.sent, 2), (DeliveryState.delivered, 3), (DeliveryState.read, 4), (DeliveryState.replied, 5),
+    ]
 
     public static func rank(_ state: String) -> Int {
         ranks.first { $0.state == state }?.rank ?? 0
-    }
-
-    /// The rank of a SQL expression holding a state, as a CASE expression built from `ranks`.
-    static func sql(_ expression: String) -> String {
-        "(CASE \(expression) " + ranks.map { "WHEN '\($0.state)' THEN \($0.rank)" }.joined(separator: " ") + " ELSE 0 END)"
     }
 }

@@ -30,6 +30,8 @@ public actor SQLiteStore: Store {
 
     let connection: SQLiteConnection
     let logger: Logger
+    /// Checkpoints the WAL on its own connection, off the commit path.
+    let checkpointer: WALCheckpointer?
     private var busy = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
     private var closed = false
@@ -48,9 +50,10 @@ public actor SQLiteStore: Store {
     /// Outbox completions from concurrent deliveries, one UPDATE per batch.
     let completions = BatchWriter<OutboxCompletion, Void>(maxBatch: 500)
 
-    private init(path: String, connection: SQLiteConnection, logger: Logger) {
+    private init(path: String, connection: SQLiteConnection, checkpointer: WALCheckpointer?, logger: Logger) {
         self.path = path
         self.connection = connection
+        self.checkpointer = checkpointer
         self.logger = logger
     }
 
@@ -84,7 +87,16 @@ public actor SQLiteStore: Store {
             try? await connection.close()
             throw StoreError(.unavailable, "cannot configure the SQLite database \(path) (is it a SQLite file?): \(error)")
         }
-        return SQLiteStore(path: path, connection: connection, logger: logger)
+        // Checkpoints move to their own connection (see WALCheckpointer); without it SQLite's own
+        // checkpoint-on-commit stays.
+        var checkpointer: WALCheckpointer?
+        do {
+            checkpointer = try await WALCheckpointer.start(path: path, busyTimeoutMillis: configuration.busyTimeoutMillis, logger: logger)
+            _ = try await connection.query("PRAGMA wal_autocheckpoint = 0", [])
+        } catch {
+            logger.warning("SQLite: checkpoints stay on the commit path", metadata: ["path": "\(path)", "error": "\(error)"])
+        }
+        return SQLiteStore(path: path, connection: connection, checkpointer: checkpointer, logger: logger)
     }
 
     // MARK: Serialisation
@@ -261,6 +273,7 @@ public actor SQLiteStore: Store {
 
     public func shutdown() async throws {
         guard !closed else { return }
+        await checkpointer?.stop()
         try await exclusive {
             closed = true
             try await connection.close()

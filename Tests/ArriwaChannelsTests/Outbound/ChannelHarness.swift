@@ -24,7 +24,11 @@ struct ChannelHarness {
     var store: any Store { test.store }
 
     /// - Parameter channelToken: the token the channel presents (the fake expects `token`).
+    /// - Parameters:
+    ///   - clock: the channel's clock (its backoffs and the times it records).
+    ///   - appendRefusals: inbox appends the channel's store refuses first (an outage).
     static func run(requestTimeout: Duration = .seconds(5), webhook: FakeWhatsAppProvider.Webhook? = nil, channelToken: String = token,
+                    clock: any RuntimeClock = SystemClock(), appendRefusals: AppendRefusals? = nil,
                     _ body: (ChannelHarness) async throws -> Void) async throws {
         let test = try await ChannelTestStore.open()
         let fake = try await FakeWhatsAppProvider.start(.init(accessToken: token, webhook: webhook))
@@ -35,8 +39,9 @@ struct ChannelHarness {
             "DEMO_CLINIC_WA_TOKEN": channelToken, ProviderSettings.cloudBaseURLVariable: fake.baseURL,
         ])
         let sealer = AddressSealer.random()
-        let channel = WhatsAppChannel(store: test.store, providers: providers, sealer: sealer,
-                                      client: ProviderClient(client: client, configuration: .init(timeout: requestTimeout)))
+        let channelStore: any Store = appendRefusals.map { ObservedStore(test.store, appendRefusals: $0) } ?? test.store
+        let channel = WhatsAppChannel(store: channelStore, providers: providers, sealer: sealer,
+                                      client: ProviderClient(client: client, configuration: .init(timeout: requestTimeout)), clock: clock)
         let harness = ChannelHarness(test: test, fake: fake, channel: channel, sealer: sealer, client: client)
         var failure: (any Error)?
         do {

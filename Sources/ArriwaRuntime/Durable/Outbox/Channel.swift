@@ -7,6 +7,16 @@ public protocol Channel: Sendable {
     /// Sends one message and returns the provider's message id (a wamid). `idempotencyKey` is our
     /// message id: a provider that supports it must not send the same key twice.
     func send(_ message: OutboundMessage, tenant: String, idempotencyKey: String, redelivery: Bool) async throws -> String
+
+    /// The dispatcher gave up on `message`: its row failed `attempts` times with transient errors
+    /// (rate limits, timeouts…), the last one `lastError`, and goes to the dead letters. A channel
+    /// that tells the engine about failed deliveries does it here, so a message is never silently
+    /// dead. Throwing keeps the row for another attempt (so the report is not lost). Default: nothing.
+    func abandon(_ message: OutboundMessage, tenant: String, attempts: Int, lastError: DeliveryError) async throws
+}
+
+extension Channel {
+    public func abandon(_ message: OutboundMessage, tenant: String, attempts: Int, lastError: DeliveryError) async throws {}
 }
 
 /// A channel that sends nothing: it records each message (no phone number: the lead is only a

@@ -43,4 +43,11 @@ public struct Destinations: Sendable {
             return Delivered(remoteID: try await sink.deliver(record))
         }
     }
+
+    /// Tells the destination that `record` is given up after its last transient failure (see
+    /// `Channel.abandon`); only channel rows have anyone to tell.
+    func abandon(_ record: OutboxRecord, lastError: DeliveryError) async throws {
+        guard record.item.destination == OutboxDestination.channel, case .send(let message) = record.item.effect else { return }
+        try await channel.abandon(message, tenant: record.item.tenant, attempts: record.attempts, lastError: lastError)
+    }
 }

@@ -132,7 +132,12 @@ public final class OutboxDispatcher: Service, Sendable {
             let failure = (error as? DeliveryError) ?? .transient("\(error)")
             metrics.error(.dispatcher)
             metadata["error"] = "\(failure)"
-            if failure.kind == .permanent || record.attempts >= configuration.maxAttempts {
+            if failure.kind == .transient, record.attempts >= configuration.maxAttempts, let error = await abandon(record, failure) {
+                // The destination could not be told the row is given up: keep it for another attempt.
+                outcome = .retry(at: await clock.now() + configuration.backoff(afterAttempt: record.attempts), error: failure.description)
+                logger.error("telling the destination that a row is given up failed; will retry the row",
+                             metadata: metadata.merging(["abandon_error": "\(error)"]) { $1 })
+            } else if failure.kind == .permanent || record.attempts >= configuration.maxAttempts {
                 outcome = .dead(error: failure.description)
                 metrics.deadLetters.increment()
                 logger.error("outbox row dead-lettered", metadata: metadata)
@@ -149,6 +154,16 @@ public final class OutboxDispatcher: Service, Sendable {
             metrics.error(.dispatcher)
             logger.error("recording a delivery outcome failed; the lease will expire and the row be redelivered",
                          metadata: metadata.merging(["error": "\(error)"]) { $1 })
+        }
+    }
+
+    /// `Destinations.abandon` for a row that ran out of attempts; returns its error, if any.
+    func abandon(_ record: OutboxRecord, _ failure: DeliveryError) async -> (any Error)? {
+        do {
+            try await destinations.abandon(record, lastError: failure)
+            return nil
+        } catch {
+            return error
         }
     }
 

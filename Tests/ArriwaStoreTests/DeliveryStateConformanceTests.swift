@@ -1,0 +1,113 @@
+import ArriwaCore
+import Foundation
+import Testing
+@testable import ArriwaStore
+
+/// The message log's delivery states follow the delivery state machine in every store (the SQL
+/// stores apply `DeliveryState`, PostgreSQL as one SQL statement): statuses arriving out of order
+/// never move a message back, read implies delivered, the failure track goes failed → retrying →
+/// sent or escalated, escalated and replied are final.
+@Suite struct DeliveryStateConformanceTests {
+    /// Commits one turn that sends `ids` (message log rows in state `pending`) and returns the store.
+    func storeWithMessages(_ fixture: StoreFixture, ids: [String]) async throws -> any Store {
+        let store = try await fixture.make()
+        _ = try await store.appendInbox(Sample.item(1, id: "in-1"))
+        let claim = try #require(try await store.claimLanes(owner: "A", limit: 1, perLane: 1, now: 0, leaseMillis: 10_000).first)
+        let session = Sample.session(1)
+        var commit = TurnCommit(tenant: Sample.tenant, lane: claim.lane, owner: "A", now: 1, consumed: [claim.entries[0].seq],
+                                session: session)
+        commit.add(effects: ids.map { Sample.send($0, session: session) })
+        _ = try await store.commitTurn(commit)
+        return store
+    }
+
+    func logState(_ store: any Store, _ id: String) async throws -> (state: String, at: Int64)? {
+        try await store.messageLog(tenant: Sample.tenant, messageID: id).map { ($0.state, $0.updatedAt) }
+    }
+
+    @Test("every (current, next) pair moves exactly as DeliveryState.accepts says", arguments: StoreFixture.allCases)
+    func everyPair(_ fixture: StoreFixture) async throws {
+        let states = DeliveryState.all
+        let pairs = states.flatMap { current in states.map { (current, $0) } }
+        let ids = pairs.map { "m-\($0.0)-\($0.1)" }
+        let store = try await storeWithMessages(fixture, ids: ids)
+        defer { Task { try? await store.shutdown() } }
+        for ((current, next), id) in zip(pairs, ids) {
+            // Every state is one accepted step from pending.
+            try await store.recordDelivery(tenant: Sample.tenant, messageID: id, providerMessageID: nil, state: current, at: 10)
+            try await store.recordDelivery(tenant: Sample.tenant, messageID: id, providerMessageID: nil, state: next, at: 20)
+            let expected = DeliveryState.accepts(next, over: current) ? (next, Int64(20)) : (current, current == "pending" ? 1 : 10)
+            let stored = try #require(try await logState(store, id))
+            #expect(stored.state == expected.0 && stored.at == expected.1, "\(current) → \(next)")
+        }
+        // The rule itself: the success track and the failure track as the machine draws them.
+        for (current, next) in [("pending", "sent"), ("sent", "delivered"), ("delivered", "read"), ("read", "replied"), ("sent", "read"),
+                                ("pending", "failed"), ("sent", "failed"), ("failed", "retrying"), ("retrying", "sent"),
+                                ("retrying", "failed"), ("retrying", "escalated"), ("pending", "retrying"), ("failed", "escalated")] {
+            #expect(DeliveryState.accepts(next, over: current), "\(current) → \(next)")
+        }
+        for (current, next) in [("read", "delivered"), ("delivered", "sent"), ("replied", "read"), ("delivered", "failed"),
+                                ("read", "escalated"), ("escalated", "sent"), ("escalated", "retrying"), ("sent", "retrying"),
+                                ("sent", "pending"), ("pending", "lost"), ("read", "read")] {
+            #expect(!DeliveryState.accepts(next, over: current), "\(current) → \(next)")
+        }
+    }
+
+    @Test("statuses in any order end where the ordered stream ends, and read implies delivered", arguments: StoreFixture.allCases)
+    func shuffledStatuses(_ fixture: StoreFixture) async throws {
+        let ordered: [(String, Int64)] = [("sent", 10), ("delivered", 20), ("read", 30), ("failed", 35)]
+        var generator = SystemRandomNumberGenerator()
+        let orders = (0..<12).map { _ in ordered.shuffled(using: &generator) } + [ordered, ordered.reversed()]
+        let ids = orders.indices.map { "shuffled-\($0)" }
+        let store = try await storeWithMessages(fixture, ids: ids + ["skipped"])
+        defer { Task { try? await store.shutdown() } }
+        for (order, id) in zip(orders, ids) {
+            var log: [String] = []
+            for (state, at) in order {
+                try await store.recordDelivery(tenant: Sample.tenant, messageID: id, providerMessageID: nil, state: state, at: at)
+                log.append(try #require(try await logState(store, id)).state)
+            }
+            // Read wins, at the time it was reached; a late failed after delivery changes nothing;
+            // on the way, the state never went back.
+            let final = try #require(try await logState(store, id))
+            #expect(final.state == "read" && final.at == 30, "order \(order.map(\.0))")
+            // (sent → failed is the one step down: the provider took it, then reported it failed.)
+            let ranks = log.filter { $0 != "failed" }.map(DeliveryRank.rank)
+            #expect(zip(ranks, ranks.dropFirst()).allSatisfy { $0 <= $1 }, "order \(order.map(\.0)) went back: \(log)")
+        }
+        // Meta skipped delivered: read after sent, then the late delivered is refused.
+        for (state, at) in [("sent", 10), ("read", 30), ("delivered", 20)] as [(String, Int64)] {
+            try await store.recordDelivery(tenant: Sample.tenant, messageID: "skipped", providerMessageID: nil, state: state, at: at)
+        }
+        #expect(try await logState(store, "skipped")?.state == "read")
+    }
+
+    @Test("retries move failed → retrying → sent, and escalated is final", arguments: StoreFixture.allCases)
+    func failureTrack(_ fixture: StoreFixture) async throws {
+        let store = try await storeWithMessages(fixture, ids: ["got-through", "given-up", "replied"])
+        defer { Task { try? await store.shutdown() } }
+        func record(_ id: String, _ state: String, _ at: Int64) async throws -> String? {
+            try await store.recordDelivery(tenant: Sample.tenant, messageID: id, providerMessageID: nil, state: state, at: at)
+            return try await self.logState(store, id)?.state
+        }
+        #expect(try await record("got-through", "retrying", 1) == "retrying")
+        #expect(try await record("got-through", "failed", 2) == "failed")
+        #expect(try await record("got-through", "retrying", 3) == "retrying")
+        #expect(try await record("got-through", "sent", 4) == "sent")
+        #expect(try await record("got-through", "retrying", 5) == "sent", "a retry after the provider took it is stale")
+        #expect(try await record("got-through", "read", 6) == "read")
+
+        #expect(try await record("given-up", "retrying", 1) == "retrying")
+        #expect(try await record("given-up", "escalated", 2) == "escalated")
+        // The worker's copy of the channel's failed status, a late sent or delivered: all refused.
+        for (state, at) in [("failed", 3), ("sent", 4), ("delivered", 5), ("read", 6), ("replied", 7)] as [(String, Int64)] {
+            #expect(try await record("given-up", state, at) == "escalated", "escalated → \(state)")
+        }
+
+        #expect(try await record("replied", "sent", 1) == "sent")
+        #expect(try await record("replied", "replied", 9) == "replied")
+        #expect(try await record("replied", "read", 8) == "replied", "a reply implies read")
+        #expect(try await record("replied", "failed", 10) == "replied")
+        #expect(try await logState(store, "replied")?.at == 9)
+    }
+}
