@@ -58,15 +58,22 @@ import Testing
             })
             #expect(try await h.store.outbox(OutboxFilter(status: .dead)).isEmpty)
 
-            // Delivery statuses from the webhook reach the message log.
+            // The questions the lead answered are `replied` in the message log; a late status of
+            // one of them does not move it back.
+            #expect(try await h.store.messageLog(tenant: ServerHarness.tenant, messageID: sent[0].message.id)?.state == "replied")
+            // Delivery statuses from the webhook reach the message log (the last message, not answered;
+            // its lane's entries run in order, so the first status was applied before it).
+            let last = try #require(sent.last)
             let status = try await h.post("""
-            {"statuses": [{"id": "\(sent[0].wamid)", "status": "read", "timestamp": 1772442005}]}
+            {"statuses": [{"id": "\(sent[0].wamid)", "status": "read", "timestamp": 1772442005},
+                          {"id": "\(last.wamid)", "status": "read", "timestamp": 1772442005}]}
             """)
             #expect(status.status == 200)
             #expect(status.json["status"] as? String == "queued")
             try await h.waitUntil {
-                try await h.store.messageLog(tenant: ServerHarness.tenant, messageID: sent[0].message.id)?.state == "read"
+                try await h.store.messageLog(tenant: ServerHarness.tenant, messageID: last.message.id)?.state == "read"
             }
+            #expect(try await h.store.messageLog(tenant: ServerHarness.tenant, messageID: sent[0].message.id)?.state == "replied")
         }
     }
 

@@ -133,6 +133,35 @@ struct StoreBatchTests {
         #expect(other.map(\.lane) == ["hash-1"])
     }
 
+    @Test("an inbound turn marks the message it answers replied, alone or batched; later statuses do not move it back",
+          arguments: StoreFixture.allCases)
+    func repliedMessages(_ fixture: StoreFixture) async throws {
+        let store = try await fixture.make()
+        defer { Task { try? await store.shutdown() } }
+        let claims = try await threeLanes(store)
+        _ = await store.commitTurns((1...3).map { newSession($0, claim: claims[$0 - 1], sends: ["q-\($0)"]) })
+        try await store.recordDelivery(tenant: Sample.tenant, messageID: "q-1", providerMessageID: "wamid.1", state: "read", at: 300)
+        try await store.recordDelivery(tenant: Sample.tenant, messageID: "q-2", providerMessageID: "wamid.2", state: "delivered", at: 300)
+        for n in 1...3 { _ = try await store.appendInbox(Sample.item(n, id: "answer-\(n)")) }
+        let again = try await store.claimLanes(owner: "W", limit: 5, perLane: 1, now: 400, leaseMillis: 10_000).sorted { $0.lane < $1.lane }
+        try #require(again.count == 3)
+        func answer(_ n: Int) -> TurnCommit {
+            var state = Sample.session(n, turn: 2)
+            state.step = "q3"
+            return TurnCommit(tenant: Sample.tenant, lane: again[n - 1].lane, owner: "W", now: 500, consumed: again[n - 1].entries.map(\.seq),
+                              session: state, expectedTurn: 1, replied: ["q-\(n)"], releaseLane: true)
+        }
+        _ = try await store.commitTurn(answer(1))
+        for result in await store.commitTurns([answer(2), answer(3)]) { _ = try result.get() }
+        for n in 1...3 {
+            let record = try #require(try await store.messageLog(tenant: Sample.tenant, messageID: "q-\(n)"))
+            #expect(record.state == "replied" && record.updatedAt == 500, "q-\(n): \(record.state)")
+        }
+        // A late read status after the reply changes nothing.
+        try await store.recordDelivery(tenant: Sample.tenant, messageID: "q-2", providerMessageID: nil, state: "read", at: 600)
+        #expect(try await store.messageLog(tenant: Sample.tenant, messageID: "q-2")?.state == "replied")
+    }
+
     @Test("lane states and sessions are read for many keys at once; unknown keys are absent", arguments: StoreFixture.allCases)
     func batchedReads(_ fixture: StoreFixture) async throws {
         let store = try await fixture.make()

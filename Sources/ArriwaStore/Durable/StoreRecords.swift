@@ -284,13 +284,16 @@ public struct TurnCommit: Sendable {
     public var audit: [AuditRecord]
     public var messages: [MessageLogRecord]
     public var events: [EventLogRecord]
+    /// Our message ids the lead answered with this turn's inbound message: their delivery state
+    /// moves to `replied` (where the delivery rule takes it).
+    public var replied: [String]
     /// Gives the lane back in the same transaction (the worker has no more entries of it).
     public var releaseLane: Bool
 
     public init(tenant: String, lane: String, owner: String, now: Int64, consumed: [Int64], session: SessionState? = nil,
                 expectedTurn: Int? = nil, subscriber: SubscriberRecord? = nil, outbox: [OutboxItem] = [],
                 schedule: [TimerRecord] = [], cancel: [String] = [], audit: [AuditRecord] = [],
-                messages: [MessageLogRecord] = [], events: [EventLogRecord] = [], releaseLane: Bool = false) {
+                messages: [MessageLogRecord] = [], events: [EventLogRecord] = [], replied: [String] = [], releaseLane: Bool = false) {
         self.tenant = tenant
         self.lane = lane
         self.owner = owner
@@ -305,6 +308,7 @@ public struct TurnCommit: Sendable {
         self.audit = audit
         self.messages = messages
         self.events = events
+        self.replied = replied
         self.releaseLane = releaseLane
     }
 }

@@ -207,6 +207,14 @@ public actor InMemoryStore: Store {
                 eventOrder.append(key)
             }
         }
+        for id in commit.replied {
+            let key = LaneKey(tenant: commit.tenant, lane: id)
+            if var record = messageLog[key], DeliveryState.accepts(DeliveryState.replied, over: record.state) {
+                record.state = DeliveryState.replied
+                record.updatedAt = commit.now
+                messageLog[key] = record
+            }
+        }
         if commit.releaseLane { leases[laneKey] = nil }
         return TurnCommitResult(duplicateOutboxKeys: duplicates)
     }

@@ -218,6 +218,14 @@ struct BatchTurnStatement {
                     ORDER BY r.ord)
                 """)
         }
+        let replied = commits.flatMap { commit in commit.replied.map { RepliedRow(tenant: commit.tenant, id: $0, now: commit.now) } }
+        if !replied.isEmpty {
+            ctes.append("""
+                replied AS (UPDATE message_log m SET state = 'replied', updated_at = r.now
+                    FROM json_to_recordset(\(try recordset(replied))) AS r(tenant text, id text, now bigint)
+                    WHERE m.tenant = r.tenant AND m.message_id = r.id AND \(DeliveryState.sql(next: "'replied'", current: "m.state")))
+                """)
+        }
         builder.append("WITH " + ctes.joined(separator: ",\n"))
         let ok = checks.isEmpty ? "0" : "CASE \(checks.joined(separator: " ")) ELSE 0 END"
         builder.append("\nSELECT \(ok) AS ok, \(inserted) AS inserted")
@@ -339,6 +347,12 @@ private struct SubscriberRow: Encodable {
         phone_encrypted = record.phoneEncrypted
         created_at = record.createdAt
     }
+}
+
+private struct RepliedRow: Encodable {
+    var tenant: String
+    var id: String
+    var now: Int64
 }
 
 private struct TimerKey: Encodable {

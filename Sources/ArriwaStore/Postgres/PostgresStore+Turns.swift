@@ -180,6 +180,13 @@ struct TurnStatement {
                     ORDER BY r.ord)
                 """)
         }
+        if !commit.replied.isEmpty {
+            ctes.append("""
+                replied AS (UPDATE message_log SET state = 'replied', updated_at = \(now)
+                    WHERE tenant = \(tenant) AND message_id = ANY(\(builder.bind(commit.replied))::text[])
+                        AND \(DeliveryState.sql(next: "'replied'", current: "message_log.state")))
+                """)
+        }
         builder.append("WITH " + ctes.joined(separator: ",\n"))
         builder.append("\nSELECT CASE \(checks.joined(separator: " ")) ELSE 0 END AS ok, \(inserted) AS inserted")
         return builder.query

@@ -149,6 +149,15 @@ extension SQLiteStore {
         }, binds: { tenant, record in
             [.text(tenant), .text(record.sessionID), .text(record.type), .text(record.detail), .int64(record.at)]
         })
+        let replied = commits.flatMap { commit in commit.replied.map { (commit.tenant, $0, commit.now) } }
+        try await insertRows(replied, columns: 3, sql: { values in
+            """
+            WITH k(tenant, id, now) AS (VALUES \(values))
+            UPDATE message_log SET state = 'replied', updated_at = k.now FROM k
+            WHERE message_log.tenant = k.tenant AND message_log.message_id = k.id
+                AND \(DeliveryState.sql(next: "'replied'", current: "message_log.state"))
+            """
+        }, binds: { tenant, id, now in [.text(tenant), .text(id), .int64(now)] })
         let released = commits.filter(\.releaseLane)
         try await insertRows(released, columns: 3, sql: { values in
             """

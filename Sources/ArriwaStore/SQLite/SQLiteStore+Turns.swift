@@ -122,6 +122,12 @@ extension SQLiteStore {
                 try await execute("INSERT INTO audit_log (tenant, session_id, type, detail, at) VALUES (?, ?, ?, ?, ?)",
                                   [tenant, .text(record.sessionID), .text(record.type), .text(record.detail), .int64(record.at)])
             }
+            for id in commit.replied {
+                try await execute("""
+                    UPDATE message_log SET state = 'replied', updated_at = ? WHERE tenant = ? AND message_id = ?
+                        AND \(DeliveryState.sql(next: "'replied'", current: "state"))
+                    """, [.int64(commit.now), tenant, .text(id)])
+            }
             if commit.releaseLane {
                 try await execute("DELETE FROM lanes WHERE tenant = ? AND lane = ? AND owner = ?", [tenant, .text(commit.lane), .text(commit.owner)])
             }

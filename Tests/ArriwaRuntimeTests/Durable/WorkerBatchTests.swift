@@ -60,6 +60,10 @@ import Testing
             let sends = try await store.outbox(OutboxFilter(destination: OutboxDestination.channel, limit: 10_000))
                 .filter { $0.item.sessionID == state.id }
             #expect(sends.count == 4, "one question per message, none twice: lead \(n)")
+            // Each question the lead answered is `replied` in the message log; the last is not (yet).
+            var states: [String] = []
+            for send in sends { states.append(try await store.messageLog(tenant: DurableHarness.tenant, messageID: send.item.key)?.state ?? "missing") }
+            #expect(states == ["replied", "replied", "replied", "pending"], "lead \(n): \(states)")
         }
         // Every lane was given back.
         let hash = try #require(Phone.hash(phones[1]))

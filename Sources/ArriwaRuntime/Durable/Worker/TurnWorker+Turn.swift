@@ -116,6 +116,8 @@ extension TurnWorker {
                                 session: newState, expectedTurn: newState?.id == state?.id ? state?.turn : nil,
                                 subscriber: loaded.subscriber, releaseLane: releaseLane)
         commit.add(effects: effects)
+        // The lead wrote after our last message: that message was replied to.
+        if case .inbound = event, let last = state?.lastOutbound?.message.id { commit.replied = [last] }
         // An undeliverable number (131026: not on WhatsApp, old client, terms not accepted) marks the
         // contact in the audit trail, whether the channel was refused at once or the provider's
         // status webhook said so later. The engine's resend rules tell the manager after the 3rd.
