@@ -61,6 +61,7 @@ extension Turn {
         // A rollback drops the new session (or returns to `replaced`): its writes need no log.
         logs = false
         startedSession = true
+        varCache = nil
         state = newSession(message, previous: replaced)
         audit("session_started", "entry \(state.entry)" + (replaced.map { "; returning lead, previous session \($0.id)" } ?? ""))
         let flow = program.entryFlow

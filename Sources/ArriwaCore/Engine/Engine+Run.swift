@@ -202,7 +202,7 @@ extension Turn {
         case .fixed(let id): return id
         case .dynamic(let template): return try render(template, node)
         case .variable(let name, let template):
-            if case .string(let id)? = topVar(name), id.utf8.count < 1_024 { return id }
+            if case .string(let id)? = cachedTopVar(name), id.utf8.count < 1_024 { return id }
             return try render(template, node)
         }
     }
@@ -265,9 +265,19 @@ extension Turn {
         return try render(text.variants[i].template, text.compiled[i], node)
     }
 
-    /// The top frame's variable `name` (read in place: `stack.last` copied the frame).
+    /// The top frame's variable `name` (read in place: `stack.last` copied the frame), from
+    /// `varCache` when it holds it.
     func topVar(_ name: String) -> Value? {
-        state.stack.withUnsafeBufferPointer { frames in frames.isEmpty ? nil : frames[frames.count - 1].vars[name] }
+        if let cached = varCache, cached.name == name { return cached.value }
+        return state.stack.withUnsafeBufferPointer { frames in frames.isEmpty ? nil : frames[frames.count - 1].vars[name] }
+    }
+
+    /// `topVar(name)`, kept in `varCache` for the reads that follow.
+    mutating func cachedTopVar(_ name: String) -> Value? {
+        if let cached = varCache, cached.name == name { return cached.value }
+        let value = topVar(name)
+        if let value { varCache = (name, value) }
+        return value
     }
 
     mutating func renderText(_ text: LocalizedTemplate) -> Result<String, EngineFailure> {
