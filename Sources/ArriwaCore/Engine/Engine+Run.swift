@@ -187,7 +187,10 @@ extension Turn {
                                patterns: step.patterns, input: input, replyID: message?.replyID, rules: rules, mode: mode)
     }
 
-    func literalText(_ template: Template) -> String {
+    func literalText(_ template: Template) -> String { Self.literalText(template) }
+
+    /// A template's text with its interpolations written as `${expr}` (for classifiers and CRM fields).
+    static func literalText(_ template: Template) -> String {
         if template.parts.count == 1, case .literal(let text) = template.parts[0] { return text }
         return template.parts.map { part in
             switch part {

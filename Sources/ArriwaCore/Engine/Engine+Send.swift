@@ -197,8 +197,13 @@ extension Turn {
                 add += segments
             }
             if let field = step.crmField, let answer {
-                fields[field] = optionIndex.flatMap { step.options[$0].titles?.template(for: state.language) }.map { literalText($0) }
-                    ?? answer
+                if let optionIndex, program.directReads, let prebuilt = step.parts.fields(for: state.language) {
+                    // The option's field built at compile time (`fields` is still empty here).
+                    fields = prebuilt[optionIndex]
+                } else {
+                    fields[field] = optionIndex.flatMap { step.options[$0].titles?.template(for: state.language) }
+                        .map { literalText($0) } ?? answer
+                }
             }
             if note == nil, let answer {
                 note = Self.answerNote(step: step.id, answer: answer, confidence: record?.confidence)
