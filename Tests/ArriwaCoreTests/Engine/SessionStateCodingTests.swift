@@ -93,7 +93,7 @@ import Testing
         #expect(reencoded.text.contains(#""answers":{"Q1":"implants","Q2":"this_month","Q3":"from_1k_to_5k","Q4":"Moscow"},"#
             + #""answersRaw":{"Q1":"Implants","Q2":"This month","Q3":"2000","Q4":"Moscow"},"attribution":{},"#
             + #""confidence":{"Q1":1,"Q2":1,"Q3":0.9,"Q4":0.8},"#))
-        #expect(reencoded.text.contains(#""retries":{"Q1":0,"Q2":0,"Q3":0,"Q4":0},"startedAt":1796034698362,"#))
+        #expect(reencoded.text.contains(#""retries":{"Q1":0,"Q2":0,"Q3":0,"Q4":0},"stack":[],"#))
         #expect(try JSONDecoder().decode(SessionState.self, from: JSONEncoder().encode(state)) == state)
     }
 
