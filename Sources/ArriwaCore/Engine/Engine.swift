@@ -106,7 +106,7 @@ struct Turn {
     /// The non-collection fields of the caller's state, restored when the turn is rolled back.
     var snapshot: SessionState.Scalars?
     /// The collection writes of the turn, newest last, reverted in reverse by `rollback`.
-    var undo = UndoLog()
+    var undo: [Undo] = []
     /// Top frames (by depth) whose node the undo log already holds.
     var nodeLogged: UInt64 = 0
     /// A new session was started in this turn; `replaced` is the caller's (ended) state it replaced.
@@ -132,7 +132,10 @@ struct Turn {
         hadState = state != nil
         logs = state != nil && original == nil
         if let state {
-            if logs { snapshot = state.scalars() }
+            if logs {
+                snapshot = state.scalars()
+                undo.reserveCapacity(8)
+            }
             self.state = state
         } else {
             // Replaced by the new session before anything reads or writes it.
