@@ -205,7 +205,8 @@ extension Turn {
         case .fixed(let id): return id
         case .dynamic(let template): return try render(template, node)
         case .variable(let name, let template):
-            if case .string(let id)? = cachedTopVar(name), id.utf8.count < 1_024 { return id }
+            let value = program.directReads ? cachedTopVar(name) : frameVar(name)
+            if case .string(let id)? = value, id.utf8.count < 1_024 { return id }
             return try render(template, node)
         }
     }
@@ -268,17 +269,23 @@ extension Turn {
         return try render(text.variants[i].template, text.compiled[i], node)
     }
 
-    /// The top frame's variable `name` (read in place: `stack.last` copied the frame), from
-    /// `varCache` when it holds it.
+    /// The top frame's variable `name` for direct reads: from `varCache` when it holds it.
     func topVar(_ name: String) -> Value? {
         if let cached = varCache, cached.name == name { return cached.value }
-        return state.stack.withUnsafeBufferPointer { frames in frames.isEmpty ? nil : frames[frames.count - 1].vars[name] }
+        return frameVar(name)
+    }
+
+    /// The top frame's variable `name` from the frame itself (read in place: `stack.last` copied
+    /// the frame) — what the interpreter reads, so that without direct reads (the reference the
+    /// differential test compares against) nothing goes through `varCache`.
+    func frameVar(_ name: String) -> Value? {
+        state.stack.withUnsafeBufferPointer { frames in frames.isEmpty ? nil : frames[frames.count - 1].vars[name] }
     }
 
     /// `topVar(name)`, kept in `varCache` for the reads that follow.
     mutating func cachedTopVar(_ name: String) -> Value? {
         if let cached = varCache, cached.name == name { return cached.value }
-        let value = topVar(name)
+        let value = frameVar(name)
         if let value { varCache = (name, value) }
         return value
     }

@@ -11,7 +11,7 @@ struct TurnResolver: ValueResolver, @unchecked Sendable {
 
     func value(_ root: String, _ key: String) -> Value? {
         switch root {
-        case "vars": return turn.pointee.topVar(key)
+        case "vars": return turn.pointee.frameVar(key)
         case "session": return turn.sessionField(key)
         case "message": return key == "classification" ? nil : turn.messageField(key)
         default: return nil
