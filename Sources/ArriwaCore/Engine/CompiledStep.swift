@@ -59,6 +59,6 @@ public final class CompiledStep: Sendable {
         self.maxReprompts = maxReprompts
         self.routes = routes
         self.next = next
-        parts = StepParts(kind: kind, options: options, audience: audience, listButton: listButton)
+        parts = StepParts(kind: kind, options: options, audience: audience, listButton: listButton, crmField: crmField)
     }
 }

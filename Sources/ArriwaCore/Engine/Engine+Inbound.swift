@@ -5,7 +5,7 @@ extension Turn {
         let text = message.effectiveText
         guard hadState, state.status != .ended else {
             // A new lead, or a returning lead whose last session ended: a new session.
-            if hadState, state.optedOut, CodeWords.match(text, in: program.tenant)?.kind != .start {
+            if hadState, state.optedOut, CodeWords.match(text, codeWords: program.tenant.codeWords)?.kind != .start {
                 audit("inbound_while_opted_out", "message \(message.id) stored, nothing sent")
                 return .success(.changed)
             }
@@ -22,7 +22,7 @@ extension Turn {
         }
 
         // SPEC §2: code words on every message after the first, before any flow logic.
-        if let match = CodeWords.match(text, in: program.tenant) {
+        if let match = CodeWords.match(text, codeWords: program.tenant.codeWords) {
             return codeWord(match.kind, durationMS: match.durationMS, text: text)
         }
         if state.optedOut {
@@ -61,6 +61,7 @@ extension Turn {
         // A rollback drops the new session (or returns to `replaced`): its writes need no log.
         logs = false
         startedSession = true
+        varCache = nil
         state = newSession(message, previous: replaced)
         audit("session_started", "entry \(state.entry)" + (replaced.map { "; returning lead, previous session \($0.id)" } ?? ""))
         let flow = program.entryFlow

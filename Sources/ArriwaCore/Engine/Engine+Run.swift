@@ -187,7 +187,10 @@ extension Turn {
                                patterns: step.patterns, input: input, replyID: message?.replyID, rules: rules, mode: mode)
     }
 
-    func literalText(_ template: Template) -> String {
+    func literalText(_ template: Template) -> String { Self.literalText(template) }
+
+    /// A template's text with its interpolations written as `${expr}` (for classifiers and CRM fields).
+    static func literalText(_ template: Template) -> String {
         if template.parts.count == 1, case .literal(let text) = template.parts[0] { return text }
         return template.parts.map { part in
             switch part {
@@ -202,7 +205,8 @@ extension Turn {
         case .fixed(let id): return id
         case .dynamic(let template): return try render(template, node)
         case .variable(let name, let template):
-            if case .string(let id)? = topVar(name), id.utf8.count < 1_024 { return id }
+            let value = program.directReads ? cachedTopVar(name) : frameVar(name)
+            if case .string(let id)? = value, id.utf8.count < 1_024 { return id }
             return try render(template, node)
         }
     }
@@ -265,9 +269,25 @@ extension Turn {
         return try render(text.variants[i].template, text.compiled[i], node)
     }
 
-    /// The top frame's variable `name` (read in place: `stack.last` copied the frame).
+    /// The top frame's variable `name` for direct reads: from `varCache` when it holds it.
     func topVar(_ name: String) -> Value? {
+        if let cached = varCache, cached.name == name { return cached.value }
+        return frameVar(name)
+    }
+
+    /// The top frame's variable `name` from the frame itself (read in place: `stack.last` copied
+    /// the frame) — what the interpreter reads, so that without direct reads (the reference the
+    /// differential test compares against) nothing goes through `varCache`.
+    func frameVar(_ name: String) -> Value? {
         state.stack.withUnsafeBufferPointer { frames in frames.isEmpty ? nil : frames[frames.count - 1].vars[name] }
+    }
+
+    /// `topVar(name)`, kept in `varCache` for the reads that follow.
+    mutating func cachedTopVar(_ name: String) -> Value? {
+        if let cached = varCache, cached.name == name { return cached.value }
+        let value = frameVar(name)
+        if let value { varCache = (name, value) }
+        return value
     }
 
     mutating func renderText(_ text: LocalizedTemplate) -> Result<String, EngineFailure> {

@@ -37,7 +37,7 @@ extension Turn {
             return
         }
         if let step, spec.say != .question, !resending {
-            let count = (state.retries[step.id] ?? 0) + 1
+            let count = (state.steps[step.id]?.retries ?? 0) + 1
             let limit = step.maxReprompts ?? program.tenant.maxReprompts
             guard count <= limit else {
                 audit("reprompt_limit", "\(node.origin): \(step.id) would be re-prompted a \(count). time (limit \(limit))")
@@ -167,8 +167,10 @@ extension Turn {
             step = found
         }
         let event = try spec.event.map { t throws(EngineFailure) in try render(t, spec.compiledEvent, node) } ?? step?.event ?? node.id.uppercased()
-        let answer = step.flatMap { state.answers[$0.id] }
-        let answerRaw = step.flatMap { state.answersRaw[$0.id] }
+        // The step's record read once (answer, raw text, confidence).
+        let record = step.flatMap { state.steps[$0.id] }
+        let answer = record?.answer
+        let answerRaw = record?.raw
         let key: String
         if let template = spec.key {
             key = try render(template, spec.compiledKey, node)
@@ -195,11 +197,16 @@ extension Turn {
                 add += segments
             }
             if let field = step.crmField, let answer {
-                fields[field] = optionIndex.flatMap { step.options[$0].titles?.template(for: state.language) }.map { literalText($0) }
-                    ?? answer
+                if let optionIndex, program.directReads, let prebuilt = step.parts.fields(for: state.language) {
+                    // The option's field built at compile time (`fields` is still empty here).
+                    fields = prebuilt[optionIndex]
+                } else {
+                    fields[field] = optionIndex.flatMap { step.options[$0].titles?.template(for: state.language) }
+                        .map { literalText($0) } ?? answer
+                }
             }
             if note == nil, let answer {
-                note = Self.answerNote(step: step.id, answer: answer, confidence: state.confidence[step.id])
+                note = Self.answerNote(step: step.id, answer: answer, confidence: record?.confidence)
             }
         } else {
             add = spec.audiencesAdd
@@ -222,7 +229,7 @@ extension Turn {
         guard claimEmissionKey(key, event: event) else { return }
         effects.append(.emit(Emission(key: key, event: event, stream: spec.stream, sinks: spec.sinks, sessionID: state.id,
                       subscriberID: state.subscriberID, phoneHash: state.phoneHash, eventTime: now, origin: node.origin,
-                      step: step?.id, answer: answer, answerRaw: answerRaw, confidence: step.flatMap { state.confidence[$0.id] },
+                      step: step?.id, answer: answer, answerRaw: answerRaw, confidence: record?.confidence,
                       value: value, currency: spec.currency, data: data, audiencesAdd: add,
                       audiencesRemove: spec.audiencesRemove, crmFields: fields, crmTags: spec.crmTags, crmNote: note,
                       crmStage: spec.crmStage, attribution: state.attribution, entry: state.entry)))

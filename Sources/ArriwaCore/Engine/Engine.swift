@@ -117,6 +117,10 @@ struct Turn {
     /// The manifest step this turn last looked up by id (a turn looks its step up three or four
     /// times: classify, emit, the router, the next question).
     var lastStep: (id: String, index: Int)?
+    /// One variable of the top frame as it was last read by `resolveStep` or written (`vars.step`
+    /// is read about eight times per answer, each a hash look-up otherwise). Cleared whenever the
+    /// top frame may change otherwise: push, pop, rollback, a new session.
+    var varCache: (name: String, value: Value)?
 
     /// `state`: the session's state, which the handlers change in place; a blank state when there
     /// is none yet.
@@ -153,8 +157,7 @@ struct Turn {
         case popped(SessionState.Frame)
         case timer(id: String, old: TimerSpec?)
         case timers([String: TimerSpec])
-        case retries(step: String, old: Int?)
-        case answer(step: String, answer: String?, raw: String?, confidence: Double?, retries: Int?)
+        case step(String, old: StepRecord?)
         case emitted(String)
     }
 
@@ -181,6 +184,7 @@ struct Turn {
     /// Puts `state` back to the caller's (or, for a new lead, drops it).
     mutating func rollback() {
         if startedSession {
+            varCache = nil
             startedSession = false
             if let replaced {
                 state = replaced
@@ -190,6 +194,7 @@ struct Turn {
             }
             return
         }
+        varCache = nil
         if let original {
             state = original
             return
@@ -206,12 +211,7 @@ struct Turn {
             case .popped(let frame): state.stack.append(frame)
             case .timer(let id, let old): state.timers[id] = old
             case .timers(let old): state.timers = old
-            case .retries(let step, let old): state.retries[step] = old
-            case .answer(let step, let answer, let raw, let confidence, let retries):
-                state.answers[step] = answer
-                state.answersRaw[step] = raw
-                state.confidence[step] = confidence
-                state.retries[step] = retries
+            case .step(let step, let old): state.steps[step] = old
             case .emitted(let key): state.emittedKeys.remove(key)
             }
         }
@@ -222,6 +222,7 @@ struct Turn {
     mutating func halted(_ failure: EngineFailure) {
         if startedSession, replaced == nil, let message {
             // A new lead's failed first turn keeps the session as created.
+            varCache = nil
             state = newSession(message, previous: nil)
         } else {
             rollback()
@@ -269,26 +270,34 @@ struct Turn {
         let depth = state.stack.count - 1
         let old = state.stack[depth].vars.updateValue(value, forKey: name)
         log(.frameVar(depth: depth, name: name, old: old))
+        // The cache keeps the variable it holds (set nodes write `retries` after `step`).
+        if varCache == nil || varCache?.name == name { varCache = (name, value) }
     }
 
     mutating func pushFrame(_ frame: SessionState.Frame) {
+        varCache = nil
         state.stack.append(frame)
         log(.pushed)
     }
 
     mutating func popFrame() {
+        varCache = nil
         log(.popped(state.stack.removeLast()))
     }
 
     mutating func setRetries(_ step: String, _ count: Int) {
-        log(.retries(step: step, old: state.retries.updateValue(count, forKey: step)))
+        let old = state.steps[step]
+        var record = old ?? StepRecord()
+        record.retries = count
+        state.steps[step] = record
+        log(.step(step, old: old))
     }
 
+    /// A valid answer: the step's answer, raw text and confidence, and its retries back to 0 (one
+    /// record written with one look-up).
     mutating func recordAnswer(_ step: String, answer: String, raw: String, confidence: Double) {
-        log(.answer(step: step, answer: state.answers.updateValue(answer, forKey: step),
-                            raw: state.answersRaw.updateValue(raw, forKey: step),
-                            confidence: state.confidence.updateValue(confidence, forKey: step),
-                            retries: state.retries.updateValue(0, forKey: step)))
+        let old = state.steps.updateValue(StepRecord(answer: answer, raw: raw, confidence: confidence, retries: 0), forKey: step)
+        log(.step(step, old: old))
     }
 
     mutating func removeTimer(_ id: String) {
@@ -358,11 +367,12 @@ struct Turn {
         var parts = ["Entry: \(state.entry)"]
         if let clid = state.attribution["ctwa_clid"] { parts.append("ctwa_clid \(clid)") }
         if let step = state.step { parts.append("at step \(step)") }
-        let answers = state.answers.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        let answerMap = state.answers
+        let answers = answerMap.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         parts.append(answers.isEmpty ? "no answers yet" : "answers: " + answers.joined(separator: ", "))
         if let last = state.lastInboundText { parts.append("last message: \"\(last.prefix(200))\"") }
         return Handover(sessionID: state.id, subscriberID: state.subscriberID, origin: origin, reason: reason,
-                        summary: parts.joined(separator: "; "), step: state.step, answers: state.answers,
+                        summary: parts.joined(separator: "; "), step: state.step, answers: answerMap,
                         lastMessage: state.lastInboundText, attribution: state.attribution)
     }
 }

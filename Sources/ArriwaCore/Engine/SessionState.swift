@@ -84,7 +84,7 @@ public struct SessionState: Sendable, Hashable, Codable {
     /// The stored fields. `SessionState` keeps them in one heap box shared copy-on-write, so
     /// passing a state around (into a turn, out in the result, into the store) moves one
     /// reference instead of ~40 fields; their names are the Codable keys, as before.
-    struct Fields: Sendable, Hashable, Codable {
+    struct Fields: Sendable, Hashable {
         var id: String
         var subscriberID: String
         var phoneHash: String
@@ -111,10 +111,9 @@ public struct SessionState: Sendable, Hashable, Codable {
         var waitingSince: Int64?
         var timers: [String: TimerSpec]
         var step: String?
-        var retries: [String: Int]
-        var answers: [String: String]
-        var answersRaw: [String: String]
-        var confidence: [String: Double]
+        /// Answer, raw answer, confidence and retries per step, in one record (one look-up per
+        /// answer instead of four); stored as the four maps (`SessionState+Coding.swift`).
+        var steps: [String: StepRecord]
         var nudges: Int
         var escalations: Int
         var promptNode: String?
@@ -331,33 +330,45 @@ public struct SessionState: Sendable, Hashable, Codable {
             yield &box.fields.step
         }
     }
-    /// Clarifications and re-prompts sent per step.
+    /// Clarifications and re-prompts sent per step. (A view of the per-step records: reading it
+    /// builds the map, writing it replaces every step's count.)
     public var retries: [String: Int] {
-        _read { yield box.fields.retries }
-        _modify {
+        get { box.fields.steps.view(\.retries) }
+        set {
             unique()
-            yield &box.fields.retries
+            box.fields.steps.replace(\.retries, with: newValue)
         }
     }
+    /// The valid answer per step (an option id, or the cleaned text). A view, as `retries`.
     public var answers: [String: String] {
-        _read { yield box.fields.answers }
-        _modify {
+        get { box.fields.steps.view(\.answer) }
+        set {
             unique()
-            yield &box.fields.answers
+            box.fields.steps.replace(\.answer, with: newValue)
         }
     }
+    /// The text each answer was classified from. A view, as `retries`.
     public var answersRaw: [String: String] {
-        _read { yield box.fields.answersRaw }
-        _modify {
+        get { box.fields.steps.view(\.raw) }
+        set {
             unique()
-            yield &box.fields.answersRaw
+            box.fields.steps.replace(\.raw, with: newValue)
         }
     }
+    /// The classifier's confidence in each answer. A view, as `retries`.
     public var confidence: [String: Double] {
-        _read { yield box.fields.confidence }
+        get { box.fields.steps.view(\.confidence) }
+        set {
+            unique()
+            box.fields.steps.replace(\.confidence, with: newValue)
+        }
+    }
+    /// The per-step records themselves (what the engine reads and writes).
+    var steps: [String: StepRecord] {
+        _read { yield box.fields.steps }
         _modify {
             unique()
-            yield &box.fields.confidence
+            yield &box.fields.steps
         }
     }
     /// Nudges sent in the current case (the current wait).
@@ -431,7 +442,7 @@ public struct SessionState: Sendable, Hashable, Codable {
             country: contact.country, timezone: contact.timezone, entry: entry, attribution: attribution,
             referralRaw: referralRaw, startedAt: startedAt, lastInboundAt: nil, optedOut: false, snoozedUntil: nil,
             humanActive: false, humanSince: nil, stack: [], waitToken: 0, waitingSince: nil, timers: [:], step: nil,
-            retries: [:], answers: [:], answersRaw: [:], confidence: [:], nudges: 0, escalations: 0, promptNode: nil,
+            steps: [:], nudges: 0, escalations: 0, promptNode: nil,
             lastOutbound: nil, messageSeq: 0, emittedKeys: [], turn: 0, lastInboundText: nil))
     }
 
@@ -507,20 +518,17 @@ public struct SessionState: Sendable, Hashable, Codable {
         box.fields.lastInboundText = scalars.lastInboundText
     }
 
-    /// Sizes the per-step maps for `steps` answers and the emitted keys for `keys`, so a new
+    /// Sizes the per-step records for `steps` answers and the emitted keys for `keys`, so a new
     /// session's maps do not regrow (and rehash) answer by answer. Storage only: equality,
     /// hashing and the Codable form do not see capacity.
     mutating func reserve(steps: Int, keys: Int) {
         unique()
-        box.fields.answers.reserveCapacity(steps)
-        box.fields.answersRaw.reserveCapacity(steps)
-        box.fields.confidence.reserveCapacity(steps)
-        box.fields.retries.reserveCapacity(steps)
+        box.fields.steps.reserveCapacity(steps)
         box.fields.emittedKeys.reserveCapacity(keys)
     }
 
     /// Retries at the current step.
-    public var currentRetries: Int { step.flatMap { retries[$0] } ?? 0 }
+    public var currentRetries: Int { step.flatMap { box.fields.steps[$0]?.retries } ?? 0 }
 
     /// Inside the 24-hour customer-service window at `now`.
     public func windowOpen(at now: Int64) -> Bool {

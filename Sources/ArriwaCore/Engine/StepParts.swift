@@ -18,10 +18,16 @@ struct StepParts: Sendable {
     /// every other language (they all read the same variants). Empty / nil: not prebuilt.
     let choices: [(language: String, choices: Choices)]
     let otherChoices: Choices?
+    /// For a step with a `crm_field`, by language (as `choices`, `otherFields` for the rest) and
+    /// option index: an emission's CRM fields when the answer is that option — the field set to
+    /// the option's title in the language as literal text, else its id. Empty: none.
+    let fields: [(language: String, byOption: [[String: String]])]
+    let otherFields: [[String: String]]
 
-    init(kind: String, options: [CompiledStep.Option], audience: String?, listButton: LocalizedTemplate?) {
+    init(kind: String, options: [CompiledStep.Option], audience: String?, listButton: LocalizedTemplate?, crmField: String?) {
         let head = audience.map { [$0] } ?? []
         audiences = options.map { head + $0.segments } + [head]
+        (fields, otherFields) = Self.fields(crmField, options: options)
         guard !options.isEmpty, kind == "buttons" || kind == "list" else {
             choices = []
             otherChoices = nil
@@ -56,6 +62,31 @@ struct StepParts: Sendable {
         }
         self.choices = choices
         otherChoices = other
+    }
+
+    /// The prebuilt CRM fields for `language` by option index, or nil (the step has no `crm_field`).
+    func fields(for language: String) -> [[String: String]]? {
+        if otherFields.isEmpty { return nil }
+        for i in fields.indices where fields[i].language == language { return fields[i].byOption }
+        return otherFields
+    }
+
+    private static func fields(_ crmField: String?, options: [CompiledStep.Option])
+        -> (fields: [(language: String, byOption: [[String: String]])], other: [[String: String]]) {
+        guard let crmField, !options.isEmpty else { return ([], []) }
+        var languages: [String] = []
+        for option in options {
+            for variant in option.titles?.variants ?? [] {
+                if let language = variant.language, !languages.contains(language) { languages.append(language) }
+            }
+        }
+        // What `Turn.emitNode` writes for an answer that is option `option` in `language`.
+        func byOption(_ language: String) -> [[String: String]] {
+            options.map { option in
+                [crmField: option.titles?.template(for: language).map { Turn.literalText($0) } ?? option.id]
+            }
+        }
+        return (languages.map { ($0, byOption($0)) }, byOption("\u{0}"))
     }
 
     /// The prebuilt choices for `language`, or nil (render them).

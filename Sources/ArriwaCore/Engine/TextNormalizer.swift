@@ -86,16 +86,22 @@ public enum CodeWords {
 
     /// The code word a message is, and for `pause` the snooze length it names (nil: default).
     public static func match(_ text: String, in settings: TenantSettings) -> (kind: TenantSettings.CodeWord, durationMS: Int64?)? {
+        match(text, codeWords: settings.codeWords)
+    }
+
+    /// `match(_:in:)` given the settings' code words (the engine passes only these: passing the
+    /// settings copied their ~20 fields for every message).
+    static func match(_ text: String, codeWords: [String: TenantSettings.CodeWord]) -> (kind: TenantSettings.CodeWord, durationMS: Int64?)? {
         guard text.utf8.count <= 64 else { return nil }
         let normalized = normalize(text)
         guard !normalized.isEmpty else { return nil }
-        if let kind = settings.codeWords[normalized] { return (kind, nil) }
+        if let kind = codeWords[normalized] { return (kind, nil) }
         // One word that is not a code word (most answers): nothing to split.
         if !normalized.utf8.contains(0x20) { return nil }
         // "pause 2h", "пауза 30 минут", "snooze for 3 hours"
         // Only the first word decides whether this can be a pause: split the rest only then.
         guard let space = normalized.utf8.firstIndex(of: 0x20),
-              settings.codeWords[String(normalized[..<space])] == .pause else { return nil }
+              codeWords[String(normalized[..<space])] == .pause else { return nil }
         let words = normalized.split(separator: " ")
         guard let duration = parseDuration(words.dropFirst().joined(separator: " ")) else { return nil }
         return (.pause, duration)

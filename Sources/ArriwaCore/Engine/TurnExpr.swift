@@ -131,7 +131,7 @@ extension Turn {
         case .sessionEntry:
             return .string(state.entry)
         case .sessionAnswer(let step):
-            if let answer = state.answers[step] { return .string(answer) }
+            if let answer = state.steps[step]?.answer { return .string(answer) }
             return program.manifest.index[step] != nil ? .null : nil
         case .variable(let name):
             return topVar(name)

@@ -11,7 +11,7 @@ struct TurnResolver: ValueResolver, @unchecked Sendable {
 
     func value(_ root: String, _ key: String) -> Value? {
         switch root {
-        case "vars": return turn.pointee.state.stack.last?.vars[key]
+        case "vars": return turn.pointee.frameVar(key)
         case "session": return turn.sessionField(key)
         case "message": return key == "classification" ? nil : turn.messageField(key)
         default: return nil
@@ -73,8 +73,8 @@ extension UnsafePointer where Pointee == Turn {
     /// `session.<field>.<key>`.
     func sessionEntry(_ field: String, _ key: String) -> Value? {
         switch field {
-        case "answers": return pointee.state.answers[key].map(Value.string) ?? (pointee.program.manifest.index[key] != nil ? .null : nil)
-        case "confidence": return pointee.state.confidence[key].map(Value.number) ?? (pointee.program.manifest.index[key] != nil ? .null : nil)
+        case "answers": return pointee.state.steps[key]?.answer.map(Value.string) ?? (pointee.program.manifest.index[key] != nil ? .null : nil)
+        case "confidence": return pointee.state.steps[key]?.confidence.map(Value.number) ?? (pointee.program.manifest.index[key] != nil ? .null : nil)
         case "attribution": return .string(pointee.state.attribution[key] ?? "")
         default: return nil
         }
@@ -92,7 +92,7 @@ extension UnsafePointer where Pointee == Turn {
         case "timezone": return Self.string(pointee.state.timezone)
         case "entry": return .string(pointee.state.entry)
         case "step": return Self.string(pointee.state.step)
-        case "retries": return .int(Int64(pointee.state.step.flatMap { pointee.state.retries[$0] } ?? 0)) // currentRetries
+        case "retries": return .int(Int64(pointee.state.currentRetries))
         case "nudges": return .int(Int64(pointee.state.nudges))
         case "escalations": return .int(Int64(pointee.state.escalations))
         case "started_at": return .timestamp(pointee.state.startedAt)
