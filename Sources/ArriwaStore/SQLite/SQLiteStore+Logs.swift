@@ -10,10 +10,15 @@ extension SQLiteStore {
 
     /// Our id first, then the provider's.
     private func findMessage(tenant: String, messageID: String) async throws -> MessageLogRecord? {
+        // Two index look-ups (our id, then the provider's): SQLite answers `message_id = ? OR
+        // provider_message_id = ?` by scanning every message of the tenant.
         try await query("""
-            SELECT \(Self.messageColumns) FROM message_log WHERE tenant = ? AND (message_id = ? OR provider_message_id = ?)
-            ORDER BY message_id = ? DESC LIMIT 1
-            """, [.text(tenant), .text(messageID), .text(messageID), .text(messageID)]).first.map(Self.messageRecord)
+            SELECT \(Self.messageColumns) FROM (
+                SELECT \(Self.messageColumns), 0 AS preference FROM message_log WHERE tenant = ? AND message_id = ?
+                UNION ALL
+                SELECT \(Self.messageColumns), 1 AS preference FROM message_log WHERE tenant = ? AND provider_message_id = ?)
+            ORDER BY preference LIMIT 1
+            """, [.text(tenant), .text(messageID), .text(tenant), .text(messageID)]).first.map(Self.messageRecord)
     }
 
     public func recordDelivery(tenant: String, messageID: String, providerMessageID: String?, state: String, at: Int64) async throws {
