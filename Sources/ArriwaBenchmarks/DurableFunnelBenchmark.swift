@@ -39,7 +39,7 @@ struct DurableFunnelBenchmark: AsyncParsableCommand {
     @Option(help: "Sessions per concurrency level (5 messages each).") var sessions = 2_000
     @Option(help: "Comma-separated concurrency levels (sessions in flight).") var concurrency = "16,64,256"
     @Option(help: "Turn-worker loops in this process.") var workers = 2
-    @Option(help: "Lanes one worker loop leases per claim (amortises the claim transaction).") var lanesPerClaim = 128
+    @Option(help: "Lanes one worker loop leases per claim (amortises the claim transaction).") var lanesPerClaim = 256
     @Flag(inversion: .prefixedNo, help: "Run the outbox dispatcher during the run (it shares the database).") var dispatch = true
     @Option(help: "Tenant directory to deploy.") var tenant = "flows/demo-clinic"
     @Flag(help: "Also run pgbench with the same SQL per message (postgres only; pgbench on PATH).") var pgbench = false

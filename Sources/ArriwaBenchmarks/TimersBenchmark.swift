@@ -30,7 +30,7 @@ struct TimersBenchmark: AsyncParsableCommand {
     @Option(help: "Sessions whose nudge is due at t0.") var due = 10_000
     @Option(help: "Extra timers pending far in the future (not due).") var pending = 0
     @Option(help: "Turn-worker loops in this process.") var workers = 2
-    @Option(help: "Lanes one worker loop leases per claim (their turns commit together).") var lanesPerClaim = 128
+    @Option(help: "Lanes one worker loop leases per claim (their turns commit together).") var lanesPerClaim = 256
     @Option(help: "Timers promoted per scheduler scan.") var batch = 500
     @Option(help: "Tenant directory to deploy.") var tenant = "flows/demo-clinic"
     @Flag(help: "Print the figures as JSON.") var json = false

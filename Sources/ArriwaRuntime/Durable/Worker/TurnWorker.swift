@@ -35,7 +35,7 @@ public final class TurnWorker: Service, Sendable {
         /// commit time (benchmarks close their loop on it; tests may observe).
         public var onCommit: (@Sendable (InboxEntry, SessionState?, Int64) async -> Void)?
 
-        public init(owner: String = WorkerIdentity.make("worker"), concurrency: Int = 4, lanesPerClaim: Int = 128,
+        public init(owner: String = WorkerIdentity.make("worker"), concurrency: Int = 4, lanesPerClaim: Int = 256,
                     entriesPerLane: Int = 16, leaseMillis: Int64 = 30_000, idlePoll: Duration = .milliseconds(100),
                     maxAttempts: Int = 5, classificationTimeout: Duration = .seconds(20),
                     classify: @escaping @Sendable (ClassifyRequest) async -> Classification = TurnWorker.rulesOnly,
