@@ -74,11 +74,7 @@ extension PostgresStore {
             var statement = try BatchTurnStatement(commits)
             let rows = try await rows(try statement.build())
             guard let first = rows.first else { return await alone(commits) }
-            let inserted = try StoredRow(first, table: "outbox").get("inserted", [String].self)
-            let stored = Set(inserted.compactMap { text -> OutboxTriple? in
-                let parts = text.split(separator: "\u{1F}", maxSplits: 2, omittingEmptySubsequences: false)
-                return parts.count == 3 ? OutboxTriple(tenant: String(parts[0]), destination: String(parts[1]), key: String(parts[2])) : nil
-            })
+            let stored = try BatchTurnStatement.stored(first)
             sharedTurns.add(commits.count, ordering: .relaxed)
             await sessionCache.committed(commits)
             return TurnCommit.duplicateOutboxKeys(commits, stored: stored).map { .success(TurnCommitResult(duplicateOutboxKeys: $0)) }
@@ -100,8 +96,18 @@ extension PostgresStore {
     }
 }
 
-/// The one-statement commit of several turns of different lanes.
+/// The one-statement commit of turns of different lanes (one turn: `commitTurn`; several:
+/// `commitTurns`).
 struct BatchTurnStatement {
+    /// The outbox rows the statement stored, from its `inserted` column.
+    static func stored(_ row: PostgresRow) throws -> Set<OutboxTriple> {
+        let inserted = try StoredRow(row, table: "outbox").get("inserted", [String].self)
+        return Set(inserted.compactMap { text -> OutboxTriple? in
+            let parts = text.split(separator: "\u{1F}", maxSplits: 2, omittingEmptySubsequences: false)
+            return parts.count == 3 ? OutboxTriple(tenant: String(parts[0]), destination: String(parts[1]), key: String(parts[2])) : nil
+        })
+    }
+
     private let commits: [TurnCommit]
     private let encoded: [TurnRows]
     private var builder = StatementBuilder()
@@ -142,7 +148,7 @@ struct BatchTurnStatement {
         let seqs = commits.flatMap(\.consumed)
         if !seqs.isEmpty {
             ctes.append("consumed AS (UPDATE inbox SET status = 'done' WHERE seq = ANY(\(builder.bind(seqs))::bigint[]) AND status = 'pending' RETURNING seq)")
-            checks.append("WHEN (SELECT COUNT(*) FROM consumed) <> \(seqs.count) THEN arriwa_abort('already_applied')")
+            checks.append("WHEN (SELECT COUNT(*) FROM consumed) <> \(Set(seqs).count) THEN arriwa_abort('already_applied')")
         }
         try sessions(&ctes, &checks)
         let subscribers = commits.compactMap { commit in commit.subscriber.map { SubscriberRow(lane: commit.lane, $0) } }
