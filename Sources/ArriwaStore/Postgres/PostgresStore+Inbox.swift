@@ -67,16 +67,16 @@ extension PostgresStore {
             ) e
             ORDER BY e.seq
             """)
-        var order: [LaneKey] = []
-        var byLane: [LaneKey: [InboxEntry]] = [:]
+        var order: [LaneRef] = []
+        var byLane: [LaneRef: [InboxEntry]] = [:]
         for row in entries {
             let entry = try Self.inboxEntry(row)
-            let key = LaneKey(tenant: entry.item.tenant, lane: entry.item.lane)
+            let key = LaneRef(tenant: entry.item.tenant, lane: entry.item.lane)
             if byLane[key] == nil { order.append(key) }
             byLane[key, default: []].append(entry)
         }
         // A lane whose entries were all consumed meanwhile (or perLane 0) is given back.
-        let empty = zip(tenants, lanes).map { LaneKey(tenant: $0, lane: $1) }.filter { byLane[$0] == nil }
+        let empty = zip(tenants, lanes).map { LaneRef(tenant: $0, lane: $1) }.filter { byLane[$0] == nil }
         if !empty.isEmpty {
             try await rows("""
                 DELETE FROM lanes l USING unnest(\(empty.map(\.tenant))::text[], \(empty.map(\.lane))::text[]) AS e(tenant, lane)
@@ -160,9 +160,4 @@ extension PostgresStore {
         return InboxEntry(seq: seq, item: InboxItem(tenant: tenant, lane: try row.get("lane"), dedupeKey: key, kind: kind, event: event,
                                                     receivedAt: try row.get("received_at")))
     }
-}
-
-struct LaneKey: Hashable, Sendable {
-    var tenant: String
-    var lane: String
 }

@@ -74,15 +74,14 @@ extension SQLiteStore {
                     FROM k JOIN inbox i ON i.tenant = k.tenant AND i.lane = k.lane AND i.status = 'pending')
                 WHERE n <= ? ORDER BY seq
                 """, keys + [.integer(max(0, perLane))]).map(Self.inboxEntry)
-            var order: [(tenant: String, lane: String)] = []
-            var byLane: [String: [InboxEntry]] = [:]
+            var order: [LaneRef] = []
+            var byLane: [LaneRef: [InboxEntry]] = [:]
             for entry in entries {
-                let key = "\(entry.item.tenant)\u{0}\(entry.item.lane)"
-                if byLane[key] == nil { order.append((entry.item.tenant, entry.item.lane)) }
+                let key = LaneRef(tenant: entry.item.tenant, lane: entry.item.lane)
+                if byLane[key] == nil { order.append(key) }
                 byLane[key, default: []].append(entry)
             }
-            return order.map { LaneClaim(tenant: $0.tenant, lane: $0.lane, leaseUntil: until,
-                                         entries: byLane["\($0.tenant)\u{0}\($0.lane)"] ?? []) }
+            return order.map { LaneClaim(tenant: $0.tenant, lane: $0.lane, leaseUntil: until, entries: byLane[$0] ?? []) }
         }
     }
 
