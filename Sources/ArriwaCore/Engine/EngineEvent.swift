@@ -33,6 +33,11 @@ public struct Contact: Sendable, Hashable, Codable {
     }
 }
 
+/// A lead's message as a channel hands it to the engine.
+///
+/// The fields live in one heap box shared copy-on-write (as `OutboundMessage`'s): the event, the
+/// turn and the runtime's records hold one reference each instead of copying ~16 strings. Same
+/// public properties; the Codable form, equality and hashing are those of the fields.
 public struct InboundMessage: Sendable, Hashable, Codable {
     public enum Kind: String, Sendable, Hashable, Codable {
         /// Plain text.
@@ -49,43 +54,149 @@ public struct InboundMessage: Sendable, Hashable, Codable {
         case other
     }
 
+    /// The stored fields; their names are the Codable keys.
+    struct Fields: Sendable, Hashable, Codable {
+        var id: String
+        var kind: Kind
+        var text: String
+        var replyID: String?
+        var replyTitle: String?
+        var caption: String?
+        var mediaType: String?
+        var receivedAt: Int64
+        var contact: Contact
+        var referral: [String: String]?
+        var referralRaw: String?
+    }
+
+    final class Box: @unchecked Sendable {
+        // Mutated only through `InboundMessage`'s accessors after a uniqueness check (copy-on-write).
+        @exclusivity(unchecked) var fields: Fields
+
+        init(_ fields: Fields) {
+            self.fields = fields
+        }
+    }
+
+    private var box: Box
+
+    /// Makes the box this value's own before a write (copy-on-write).
+    @inline(__always)
+    private mutating func unique() {
+        if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
+    }
+
     /// The provider's message id (the inbox's dedupe key).
-    public var id: String
-    public var kind: Kind
-    public var text: String
-    public var replyID: String?
-    public var replyTitle: String?
-    public var caption: String?
-    public var mediaType: String?
+    public var id: String {
+        _read { yield box.fields.id }
+        _modify {
+            unique()
+            yield &box.fields.id
+        }
+    }
+    public var kind: Kind {
+        _read { yield box.fields.kind }
+        _modify {
+            unique()
+            yield &box.fields.kind
+        }
+    }
+    public var text: String {
+        _read { yield box.fields.text }
+        _modify {
+            unique()
+            yield &box.fields.text
+        }
+    }
+    public var replyID: String? {
+        _read { yield box.fields.replyID }
+        _modify {
+            unique()
+            yield &box.fields.replyID
+        }
+    }
+    public var replyTitle: String? {
+        _read { yield box.fields.replyTitle }
+        _modify {
+            unique()
+            yield &box.fields.replyTitle
+        }
+    }
+    public var caption: String? {
+        _read { yield box.fields.caption }
+        _modify {
+            unique()
+            yield &box.fields.caption
+        }
+    }
+    public var mediaType: String? {
+        _read { yield box.fields.mediaType }
+        _modify {
+            unique()
+            yield &box.fields.mediaType
+        }
+    }
     /// Unix milliseconds (the provider's timestamp).
-    public var receivedAt: Int64
-    public var contact: Contact
+    public var receivedAt: Int64 {
+        _read { yield box.fields.receivedAt }
+        _modify {
+            unique()
+            yield &box.fields.receivedAt
+        }
+    }
+    public var contact: Contact {
+        _read { yield box.fields.contact }
+        _modify {
+            unique()
+            yield &box.fields.contact
+        }
+    }
     /// The click-to-WhatsApp referral's parsed fields (ctwa_clid, source_id, source_url, ...).
-    public var referral: [String: String]?
+    public var referral: [String: String]? {
+        _read { yield box.fields.referral }
+        _modify {
+            unique()
+            yield &box.fields.referral
+        }
+    }
     /// The referral block exactly as the provider sent it (JSON), kept untouched.
-    public var referralRaw: String?
+    public var referralRaw: String? {
+        _read { yield box.fields.referralRaw }
+        _modify {
+            unique()
+            yield &box.fields.referralRaw
+        }
+    }
 
     public init(id: String, kind: Kind = .text, text: String, replyID: String? = nil, replyTitle: String? = nil,
                 caption: String? = nil, mediaType: String? = nil, receivedAt: Int64, contact: Contact,
                 referral: [String: String]? = nil, referralRaw: String? = nil) {
-        self.id = id
-        self.kind = kind
-        self.text = text
-        self.replyID = replyID
-        self.replyTitle = replyTitle
-        self.caption = caption
-        self.mediaType = mediaType
-        self.receivedAt = receivedAt
-        self.contact = contact
-        self.referral = referral
-        self.referralRaw = referralRaw
+        box = Box(Fields(id: id, kind: kind, text: text, replyID: replyID, replyTitle: replyTitle, caption: caption,
+                         mediaType: mediaType, receivedAt: receivedAt, contact: contact, referral: referral,
+                         referralRaw: referralRaw))
     }
 
     /// What a classifier and code-word matching read: the text, else the tapped title, else the caption.
     public var effectiveText: String {
-        if !text.isEmpty { return text }
-        if let replyTitle, !replyTitle.isEmpty { return replyTitle }
-        return caption ?? ""
+        if !box.fields.text.isEmpty { return box.fields.text }
+        if let replyTitle = box.fields.replyTitle, !replyTitle.isEmpty { return replyTitle }
+        return box.fields.caption ?? ""
+    }
+
+    public static func == (lhs: InboundMessage, rhs: InboundMessage) -> Bool {
+        lhs.box === rhs.box || lhs.box.fields == rhs.box.fields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        box.fields.hash(into: &hasher)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        box = Box(try Fields(from: decoder))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try box.fields.encode(to: encoder)
     }
 }
 

@@ -2,9 +2,9 @@ import ArriwaCore
 import Foundation
 import Testing
 
-/// `OutboundMessage` and `Emission` keep their fields in a copy-on-write box (shared by the effect
-/// and the session's last outbound message): they must still behave as the plain structs they
-/// were — the same JSON the outbox and the stores persist, value semantics, equality and hashing
+/// `OutboundMessage`, `Emission` and `InboundMessage` keep their fields in a copy-on-write box
+/// (shared by the effect and the session's last outbound message, by the event and the turn):
+/// they must still behave as the plain structs they were — the same JSON the outbox and the stores persist, value semantics, equality and hashing
 /// by content.
 @Suite struct EngineBoxedValuesTests {
     /// The JSON form of the plain struct (keys sorted), as stored outboxes and session states hold it.
@@ -70,6 +70,38 @@ import Testing
         copy.crmStage = nil
         copy.audiencesAdd.removeLast()
         #expect(copy == decoded && copy.hashValue == decoded.hashValue)
+    }
+
+    /// An inbound message as the plain struct wrote it into the inbox (keys sorted; absent optionals omitted).
+    static let storedInboundJSON = #"{"contact":{"language":"es","phoneHash":"h","profileName":"Ana","subscriberID":"sub"},"#
+        + #""id":"wamid.A1","kind":"button","receivedAt":1772442000000,"referral":{"ctwa_clid":"c1","source_id":"ad-7"},"#
+        + #""referralRaw":"{\"ctwa_clid\":\"c1\"}","replyID":"implants","replyTitle":"Implants","text":""}"#
+
+    @Test func inboundMessageKeepsItsJSONFormAndIsAValue() throws {
+        let decoded = try JSONDecoder().decode(InboundMessage.self, from: Data(Self.storedInboundJSON.utf8))
+        #expect(decoded.id == "wamid.A1" && decoded.kind == .button && decoded.text.isEmpty)
+        #expect(decoded.replyID == "implants" && decoded.replyTitle == "Implants" && decoded.caption == nil && decoded.mediaType == nil)
+        #expect(decoded.receivedAt == 1_772_442_000_000 && decoded.referral == ["ctwa_clid": "c1", "source_id": "ad-7"])
+        #expect(decoded.contact == Contact(subscriberID: "sub", phoneHash: "h", profileName: "Ana", language: "es"))
+        #expect(decoded.effectiveText == "Implants")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        #expect(String(decoding: try encoder.encode(decoded), as: UTF8.self) == Self.storedInboundJSON)
+        // A write to a copy leaves the original as it was.
+        var copy = decoded
+        copy.text = "Implants please"
+        copy.contact.language = "en"
+        copy.referral = nil
+        #expect(decoded.text.isEmpty && decoded.contact.language == "es" && decoded.referral?["ctwa_clid"] == "c1")
+        #expect(copy.effectiveText == "Implants please" && copy != decoded)
+        // Equal contents in separate boxes are equal and hash alike; an event carries it unchanged.
+        copy.text = ""
+        copy.contact.language = "es"
+        copy.referral = ["source_id": "ad-7", "ctwa_clid": "c1"]
+        #expect(copy == decoded && copy.hashValue == decoded.hashValue)
+        #expect(EngineEvent.inbound(copy) == EngineEvent.inbound(decoded))
+        let event = try JSONDecoder().decode(EngineEvent.self, from: JSONEncoder().encode(EngineEvent.inbound(decoded)))
+        #expect(event == .inbound(decoded))
     }
 
     @Test func aSessionsLastOutboundMessageIsTheSentOne() throws {
