@@ -82,7 +82,7 @@ final class Suspension: Sendable {
 }
 
 /// One turn's working set: the state being changed and the effects collected.
-struct Turn {
+struct Turn: ~Copyable {
     let program: Program
     let now: Int64
     let provided: Classification?
