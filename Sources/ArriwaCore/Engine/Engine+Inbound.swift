@@ -99,7 +99,7 @@ extension Turn {
         // The top frame's names read in place (copying the frame retained its vars too).
         let stack = state.stack
         guard let top = stack.indices.last, let f = program.flowNumber(stack[top].flow),
-              let n = program.flows[f].index[stack[top].node] else { return nil }
+              let n = program.flows[f].nodeNumber(stack[top].node) else { return nil }
         return (f, program.flows[f].nodes[n])
     }
 

@@ -18,6 +18,11 @@ extension Turn {
     private mutating func execute(flow startFlow: Int, node startNode: Int) throws(EngineFailure) {
         var f = startFlow, n = startNode
         state.status = .waiting
+        // The node the top frame is at, written into the frame once, when the run stops (or before a
+        // call pushes a frame over it), instead of at every node: nothing reads the top frame's node
+        // while the nodes run, and a failed run is rolled back.
+        var at: String?
+        defer { if let at { setTopNode(at) } }
         while true {
             nodesRun += 1
             let node = program.flows[f].nodes[n]
@@ -27,7 +32,7 @@ extension Turn {
                                     origin: node.origin)
             }
             guard !state.stack.isEmpty else { throw EngineFailure(code: .missingEdge, message: "no flow is running", origin: node.origin) }
-            setTopNode(node.id)
+            at = node.id
             switch node.kind {
             case .start(let next):
                 n = try follow(next, "next", node)
@@ -60,6 +65,7 @@ extension Turn {
                 try handoverNode(reason: reason, message: message, hasNext: next != nil, node)
                 return
             case .end(let outcome):
+                at = nil
                 popFrame()
                 guard let caller = state.stack.last else {
                     state.status = .ended
@@ -80,6 +86,8 @@ extension Turn {
                     throw EngineFailure(code: .stepBudgetExceeded, message: "calls nest deeper than 16 flows", origin: node.origin)
                 }
                 let flow = program.flows[callee]
+                setTopNode(node.id)
+                at = nil
                 pushFrame(SessionState.Frame(flow: flow.name, node: flow.nodes[flow.start].id, vars: flow.defaults))
                 f = callee
                 n = flow.start

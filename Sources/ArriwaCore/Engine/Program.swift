@@ -270,6 +270,11 @@ public final class CompiledFlow: Sendable {
     public let index: [String: Int]
     public let start: Int
     public let defaults: [String: Value]
+    /// The nodes a session can be found at when an event arrives (wait, handover, call): their ids
+    /// and indexes, scanned before `index` is hashed (a frame's node is usually the very string of
+    /// one of them, so the comparison is a pointer's).
+    let restingIDs: [String]
+    let restingIndexes: [Int]
 
     public init(name: String, nodes: [CompiledNode], index: [String: Int], start: Int, defaults: [String: Value]) {
         self.name = name
@@ -277,6 +282,26 @@ public final class CompiledFlow: Sendable {
         self.index = index
         self.start = start
         self.defaults = defaults
+        var ids: [String] = [], indexes: [Int] = []
+        for (i, node) in nodes.enumerated() {
+            switch node.kind {
+            case .wait, .handover, .call:
+                ids.append(node.id)
+                indexes.append(i)
+            default:
+                break
+            }
+        }
+        // A long list would cost more than the hash it saves.
+        restingIDs = ids.count <= 8 ? ids : []
+        restingIndexes = ids.count <= 8 ? indexes : []
+    }
+
+    /// The index of node `id`.
+    @inline(__always)
+    func nodeNumber(_ id: String) -> Int? {
+        for k in restingIDs.indices where restingIDs[k] == id { return restingIndexes[k] }
+        return index[id]
     }
 }
 
