@@ -71,8 +71,7 @@ extension PostgresStore {
     public func commitTurns(_ commits: [TurnCommit]) async -> [Result<TurnCommitResult, any Error>] {
         guard commits.count > 1, TurnCommit.canShareTransaction(commits) else { return await alone(commits) }
         do {
-            var statement = try BatchTurnStatement(commits)
-            let rows = try await rows(try statement.build())
+            let rows = try await prepared(try BatchTurnStatement(commits))
             guard let first = rows.first else { return await alone(commits) }
             let stored = try BatchTurnStatement.stored(first)
             sharedTurns.add(commits.count, ordering: .relaxed)
@@ -98,7 +97,17 @@ extension PostgresStore {
 
 /// The one-statement commit of turns of different lanes (one turn: `commitTurn`; several:
 /// `commitTurns`).
-struct BatchTurnStatement {
+///
+/// A prepared statement of one fixed text, whatever the turns hold: every table's record set is
+/// bound (an empty one writes nothing) and the counts the checks compare with are parameters. The
+/// server parses and analyses it once per connection, where a text built per batch was parsed and
+/// analysed on every commit; it is still planned at every execution (`plan_cache_mode =
+/// force_custom_plan`, set by `PostgresStore.open`), so the plan follows the tables' sizes.
+struct BatchTurnStatement: PostgresPreparedStatement {
+    typealias Row = PostgresRow
+
+    static let name = "arriwa_commit_turns_v1"
+
     /// The outbox rows the statement stored, from its `inserted` column.
     static func stored(_ row: PostgresRow) throws -> Set<OutboxTriple> {
         let inserted = try StoredRow(row, table: "outbox").get("inserted", [String].self)
@@ -108,174 +117,155 @@ struct BatchTurnStatement {
         })
     }
 
-    private let commits: [TurnCommit]
-    private let encoded: [TurnRows]
-    private var builder = StatementBuilder()
-
-    init(_ commits: [TurnCommit]) throws {
-        self.commits = commits
-        encoded = try commits.map(TurnRows.init)
-    }
-
-    private mutating func recordset<Row: Encodable>(_ rows: [Row]) throws -> String {
-        let encoder = JSONEncoder()
-        do {
-            return builder.bind(String(decoding: try encoder.encode(rows), as: UTF8.self)) + "::json"
-        } catch {
-            throw StoreError(.corrupt, "cannot encode commit rows: \(error)")
-        }
-    }
-
-    mutating func build() throws -> PostgresQuery {
-        var ctes: [String] = []
-        var checks: [String] = []
+    static let sql: String = {
         let laneColumns = "tenant text, lane text, owner text, now bigint"
-        let kept = commits.filter { !$0.releaseLane }.map(LaneRow.init), released = commits.filter(\.releaseLane).map(LaneRow.init)
-        if !kept.isEmpty {
-            ctes.append("""
-                kept AS (SELECT 1 FROM lanes l JOIN json_to_recordset(\(try recordset(kept))) AS r(\(laneColumns))
-                    ON l.tenant = r.tenant AND l.lane = r.lane AND l.owner = r.owner AND l.lease_until > r.now FOR UPDATE OF l)
-                """)
-            checks.append("WHEN (SELECT COUNT(*) FROM kept) <> \(kept.count) THEN arriwa_abort('lease_lost')")
-        }
-        if !released.isEmpty {
-            ctes.append("""
-                released AS (DELETE FROM lanes l USING json_to_recordset(\(try recordset(released))) AS r(\(laneColumns))
-                    WHERE l.tenant = r.tenant AND l.lane = r.lane AND l.owner = r.owner AND l.lease_until > r.now RETURNING 1)
-                """)
-            checks.append("WHEN (SELECT COUNT(*) FROM released) <> \(released.count) THEN arriwa_abort('lease_lost')")
-        }
-        let seqs = commits.flatMap(\.consumed)
-        if !seqs.isEmpty {
-            ctes.append("consumed AS (UPDATE inbox SET status = 'done' WHERE seq = ANY(\(builder.bind(seqs))::bigint[]) AND status = 'pending' RETURNING seq)")
-            checks.append("WHEN (SELECT COUNT(*) FROM consumed) <> \(Set(seqs).count) THEN arriwa_abort('already_applied')")
-        }
-        try sessions(&ctes, &checks)
-        let subscribers = commits.compactMap { commit in commit.subscriber.map { SubscriberRow(lane: commit.lane, $0) } }
-        if !subscribers.isEmpty {
-            ctes.append("""
-                sub AS (INSERT INTO subscribers (tenant, lane, subscriber_id, phone_hash, bsuid, phone_encrypted, created_at)
-                    SELECT r.tenant, r.lane, r.subscriber_id, r.phone_hash, r.bsuid, decode(r.phone_encrypted, 'base64'), r.created_at
-                    FROM json_to_recordset(\(try recordset(subscribers))) AS r(tenant text, lane text, subscriber_id text, phone_hash text,
-                                                                                 bsuid text, phone_encrypted text, created_at bigint)
-                    ON CONFLICT (tenant, lane) DO NOTHING)
-                """)
-        }
-        let cancels = commits.flatMap { commit in commit.effectiveCancel.map { TimerKey(tenant: commit.tenant, id: $0) } }
-        if !cancels.isEmpty {
-            ctes.append("""
-                cancelled AS (DELETE FROM timers t USING json_to_recordset(\(try recordset(cancels))) AS r(tenant text, id text)
-                    WHERE t.tenant = r.tenant AND t.id = r.id)
-                """)
-        }
-        let timers = zip(commits, encoded).flatMap { commit, rows in rows.timers.map { TimerRow(tenant: commit.tenant, $0) } }
-        if !timers.isEmpty {
-            ctes.append("""
-                scheduled AS (INSERT INTO timers (tenant, id, lane, session_id, due_at, spec, dedupe_key, event)
-                    SELECT r.tenant, r.id, r.lane, r.session_id, r.due_at, r.spec::jsonb, r.dedupe_key, r.event::jsonb
-                    FROM json_to_recordset(\(try recordset(timers))) AS r(tenant text, id text, lane text, session_id text, due_at bigint,
-                                                                            spec text, dedupe_key text, event text)
-                    ON CONFLICT (tenant, id) DO UPDATE SET lane = EXCLUDED.lane, session_id = EXCLUDED.session_id, due_at = EXCLUDED.due_at,
-                        spec = EXCLUDED.spec, dedupe_key = EXCLUDED.dedupe_key, event = EXCLUDED.event)
-                """)
-        }
-        var inserted = "'{}'::text[]"
-        let outbox = zip(commits, encoded).flatMap { commit, rows in rows.outbox.map { (commit.now, $0) } }
-        if !outbox.isEmpty {
-            let rows = outbox.enumerated().map { OutboxRow(ord: $0.offset, now: $0.element.0, $0.element.1) }
-            ctes.append("""
-                ob AS (INSERT INTO outbox (tenant, key, destination, session_id, lane, effect, available_at, status, attempts, next_attempt_at, created_at)
-                    SELECT r.tenant, r.key, r.destination, r.session_id, r.lane, r.effect::jsonb, r.available_at, 'pending', 0, r.available_at, r.now
-                    FROM json_to_recordset(\(try recordset(rows))) AS r(ord int, tenant text, key text, destination text, session_id text, lane text,
-                                                                          effect text, available_at bigint, now bigint)
-                    ORDER BY r.ord
-                    ON CONFLICT (tenant, destination, key) DO NOTHING RETURNING tenant, destination, key)
-                """)
-            inserted = "(SELECT COALESCE(array_agg(tenant || chr(31) || destination || chr(31) || key), '{}'::text[]) FROM ob)"
-        }
-        let messages = commits.flatMap { commit in commit.messages.map { MessageRow(tenant: commit.tenant, $0) } }
-        if !messages.isEmpty {
-            ctes.append("""
-                messages AS (INSERT INTO message_log (tenant, message_id, provider_message_id, session_id, lane, node, state, updated_at)
-                    SELECT r.tenant, r.message_id, r.provider_message_id, r.session_id, r.lane, r.node, r.state, r.updated_at
-                    FROM json_to_recordset(\(try recordset(messages))) AS r(tenant text, message_id text, provider_message_id text, session_id text,
-                                                                              lane text, node text, state text, updated_at bigint)
-                    ON CONFLICT (tenant, message_id) DO NOTHING)
-                """)
-        }
-        let events = commits.flatMap { commit in commit.events.map { EventRow(tenant: commit.tenant, $0) } }
-        if !events.isEmpty {
-            let rows = events.enumerated().map { Ordered(ord: $0.offset, row: $0.element) }
-            ctes.append("""
-                events AS (INSERT INTO event_log (tenant, key, session_id, event, stream, at)
-                    SELECT r.tenant, r.key, r.session_id, r.event, r.stream, r.at
-                    FROM json_to_recordset(\(try recordset(rows))) AS r(ord int, tenant text, key text, session_id text, event text, stream text, at bigint)
-                    ORDER BY r.ord
-                    ON CONFLICT (tenant, key) DO NOTHING)
-                """)
-        }
-        let audits = commits.flatMap { commit in commit.audit.map { AuditRow(tenant: commit.tenant, $0) } }
-        if !audits.isEmpty {
-            let rows = audits.enumerated().map { Ordered(ord: $0.offset, row: $0.element) }
-            ctes.append("""
-                audit AS (INSERT INTO audit_log (tenant, session_id, type, detail, at)
-                    SELECT r.tenant, r.session_id, r.type, r.detail, r.at
-                    FROM json_to_recordset(\(try recordset(rows))) AS r(ord int, tenant text, session_id text, type text, detail text, at bigint)
-                    ORDER BY r.ord)
-                """)
-        }
-        let replied = commits.flatMap { commit in commit.replied.map { RepliedRow(tenant: commit.tenant, id: $0, now: commit.now) } }
-        if !replied.isEmpty {
-            ctes.append("""
-                replied AS (UPDATE message_log m SET state = 'replied', updated_at = r.now
-                    FROM json_to_recordset(\(try recordset(replied))) AS r(tenant text, id text, now bigint)
-                    WHERE m.tenant = r.tenant AND m.message_id = r.id AND \(DeliveryState.sql(next: "'replied'", current: "m.state")))
-                """)
-        }
-        builder.append("WITH " + ctes.joined(separator: ",\n"))
-        let ok = checks.isEmpty ? "0" : "CASE \(checks.joined(separator: " ")) ELSE 0 END"
-        builder.append("\nSELECT \(ok) AS ok, \(inserted) AS inserted")
-        return builder.query
-    }
-
-    /// Updates of sessions at their expected turn and inserts of new ones; each must land.
-    private mutating func sessions(_ ctes: inout [String], _ checks: inout [String]) throws {
-        var updates: [SessionRow] = [], inserts: [SessionRow] = []
-        for (commit, rows) in zip(commits, encoded) {
-            guard let state = commit.session, let row = rows.session else { continue }
-            let session = SessionRow(commit: commit, id: state.id, row, expected: commit.expectedTurn)
-            if commit.expectedTurn == nil { inserts.append(session) } else { updates.append(session) }
-        }
-        let columns = """
+        let sessionColumns = """
             tenant text, id text, lane text, subscriber_id text, flow_version text, status text, turn bigint, wait_token bigint,
             last_inbound_at bigint, opted_out boolean, snoozed_until bigint, human_active boolean, attribution text, referral_raw text,
             state text, now bigint, expected bigint
             """
-        if !updates.isEmpty {
-            // Attribution is immutable once set: a non-empty stored value wins, in SQL.
-            ctes.append("""
-                upd AS (UPDATE sessions s SET lane = r.lane, subscriber_id = r.subscriber_id, flow_version = r.flow_version, status = r.status,
-                        turn = r.turn, wait_token = r.wait_token, last_inbound_at = r.last_inbound_at, opted_out = r.opted_out,
-                        snoozed_until = r.snoozed_until, human_active = r.human_active,
-                        attribution = CASE WHEN s.attribution = '{}'::jsonb THEN r.attribution::jsonb ELSE s.attribution END,
-                        referral_raw = COALESCE(s.referral_raw, r.referral_raw), state = r.state::jsonb, updated_at = r.now
-                    FROM json_to_recordset(\(try recordset(updates))) AS r(\(columns))
-                    WHERE s.tenant = r.tenant AND s.id = r.id AND s.turn = r.expected RETURNING 1)
-                """)
-            checks.append("WHEN (SELECT COUNT(*) FROM upd) <> \(updates.count) THEN arriwa_abort('turn_conflict')")
+        return """
+            WITH kept AS (SELECT 1 FROM lanes l JOIN json_to_recordset($1::json) AS r(\(laneColumns))
+                ON l.tenant = r.tenant AND l.lane = r.lane AND l.owner = r.owner AND l.lease_until > r.now FOR UPDATE OF l),
+            released AS (DELETE FROM lanes l USING json_to_recordset($3::json) AS r(\(laneColumns))
+                WHERE l.tenant = r.tenant AND l.lane = r.lane AND l.owner = r.owner AND l.lease_until > r.now RETURNING 1),
+            consumed AS (UPDATE inbox SET status = 'done' WHERE seq = ANY($5::bigint[]) AND status = 'pending' RETURNING seq),
+            upd AS (UPDATE sessions s SET lane = r.lane, subscriber_id = r.subscriber_id, flow_version = r.flow_version, status = r.status,
+                    turn = r.turn, wait_token = r.wait_token, last_inbound_at = r.last_inbound_at, opted_out = r.opted_out,
+                    snoozed_until = r.snoozed_until, human_active = r.human_active,
+                    attribution = CASE WHEN s.attribution = '{}'::jsonb THEN r.attribution::jsonb ELSE s.attribution END,
+                    referral_raw = COALESCE(s.referral_raw, r.referral_raw), state = r.state::jsonb, updated_at = r.now
+                FROM json_to_recordset($7::json) AS r(\(sessionColumns))
+                WHERE s.tenant = r.tenant AND s.id = r.id AND s.turn = r.expected RETURNING 1),
+            ins AS (INSERT INTO sessions (tenant, id, lane, subscriber_id, flow_version, status, turn, wait_token, last_inbound_at, opted_out,
+                    snoozed_until, human_active, attribution, referral_raw, state, created_at, updated_at)
+                SELECT r.tenant, r.id, r.lane, r.subscriber_id, r.flow_version, r.status, r.turn, r.wait_token, r.last_inbound_at, r.opted_out,
+                    r.snoozed_until, r.human_active, r.attribution::jsonb, r.referral_raw, r.state::jsonb, r.now, r.now
+                FROM json_to_recordset($9::json) AS r(\(sessionColumns))
+                ON CONFLICT (tenant, id) DO NOTHING RETURNING 1),
+            sub AS (INSERT INTO subscribers (tenant, lane, subscriber_id, phone_hash, bsuid, phone_encrypted, created_at)
+                SELECT r.tenant, r.lane, r.subscriber_id, r.phone_hash, r.bsuid, decode(r.phone_encrypted, 'base64'), r.created_at
+                FROM json_to_recordset($11::json) AS r(tenant text, lane text, subscriber_id text, phone_hash text,
+                                                       bsuid text, phone_encrypted text, created_at bigint)
+                ON CONFLICT (tenant, lane) DO NOTHING),
+            cancelled AS (DELETE FROM timers t USING json_to_recordset($12::json) AS r(tenant text, id text)
+                WHERE t.tenant = r.tenant AND t.id = r.id),
+            scheduled AS (INSERT INTO timers (tenant, id, lane, session_id, due_at, spec, dedupe_key, event)
+                SELECT r.tenant, r.id, r.lane, r.session_id, r.due_at, r.spec::jsonb, r.dedupe_key, r.event::jsonb
+                FROM json_to_recordset($13::json) AS r(tenant text, id text, lane text, session_id text, due_at bigint,
+                                                       spec text, dedupe_key text, event text)
+                ON CONFLICT (tenant, id) DO UPDATE SET lane = EXCLUDED.lane, session_id = EXCLUDED.session_id, due_at = EXCLUDED.due_at,
+                    spec = EXCLUDED.spec, dedupe_key = EXCLUDED.dedupe_key, event = EXCLUDED.event),
+            ob AS (INSERT INTO outbox (tenant, key, destination, session_id, lane, effect, available_at, status, attempts, next_attempt_at, created_at)
+                SELECT r.tenant, r.key, r.destination, r.session_id, r.lane, r.effect::jsonb, r.available_at, 'pending', 0, r.available_at, r.now
+                FROM json_to_recordset($14::json) AS r(ord int, tenant text, key text, destination text, session_id text, lane text,
+                                                       effect text, available_at bigint, now bigint)
+                ORDER BY r.ord
+                ON CONFLICT (tenant, destination, key) DO NOTHING RETURNING tenant, destination, key),
+            messages AS (INSERT INTO message_log (tenant, message_id, provider_message_id, session_id, lane, node, state, updated_at)
+                SELECT r.tenant, r.message_id, r.provider_message_id, r.session_id, r.lane, r.node, r.state, r.updated_at
+                FROM json_to_recordset($15::json) AS r(tenant text, message_id text, provider_message_id text, session_id text,
+                                                       lane text, node text, state text, updated_at bigint)
+                ON CONFLICT (tenant, message_id) DO NOTHING),
+            events AS (INSERT INTO event_log (tenant, key, session_id, event, stream, at)
+                SELECT r.tenant, r.key, r.session_id, r.event, r.stream, r.at
+                FROM json_to_recordset($16::json) AS r(ord int, tenant text, key text, session_id text, event text, stream text, at bigint)
+                ORDER BY r.ord
+                ON CONFLICT (tenant, key) DO NOTHING),
+            audit AS (INSERT INTO audit_log (tenant, session_id, type, detail, at)
+                SELECT r.tenant, r.session_id, r.type, r.detail, r.at
+                FROM json_to_recordset($17::json) AS r(ord int, tenant text, session_id text, type text, detail text, at bigint)
+                ORDER BY r.ord),
+            replied AS (UPDATE message_log m SET state = 'replied', updated_at = r.now
+                FROM json_to_recordset($18::json) AS r(tenant text, id text, now bigint)
+                WHERE m.tenant = r.tenant AND m.message_id = r.id AND \(DeliveryState.sql(next: "'replied'", current: "m.state")))
+            SELECT CASE WHEN (SELECT COUNT(*) FROM kept) <> $2::bigint THEN arriwa_abort('lease_lost')
+                        WHEN (SELECT COUNT(*) FROM released) <> $4::bigint THEN arriwa_abort('lease_lost')
+                        WHEN (SELECT COUNT(*) FROM consumed) <> $6::bigint THEN arriwa_abort('already_applied')
+                        WHEN (SELECT COUNT(*) FROM upd) <> $8::bigint THEN arriwa_abort('turn_conflict')
+                        WHEN (SELECT COUNT(*) FROM ins) <> $10::bigint THEN arriwa_abort('turn_conflict')
+                        ELSE 0 END AS ok,
+                   (SELECT COALESCE(array_agg(tenant || chr(31) || destination || chr(31) || key), '{}'::text[]) FROM ob) AS inserted
+            """
+    }()
+
+    /// The record sets as JSON (keys are the column names) and the counts, in parameter order.
+    private let kept: String, keptCount: Int64
+    private let released: String, releasedCount: Int64
+    private let seqs: [Int64], seqCount: Int64
+    private let updates: String, updateCount: Int64
+    private let inserts: String, insertCount: Int64
+    private let subscribers: String, cancels: String, timers: String, outbox: String
+    private let messages: String, events: String, audits: String, replied: String
+
+    init(_ commits: [TurnCommit]) throws {
+        let encoded = try commits.map(TurnRows.init)
+        let encoder = JSONEncoder()
+        func recordset<Row: Encodable>(_ rows: [Row]) throws -> String {
+            if rows.isEmpty { return "[]" }
+            do {
+                return String(decoding: try encoder.encode(rows), as: UTF8.self)
+            } catch {
+                throw StoreError(.corrupt, "cannot encode commit rows: \(error)")
+            }
         }
-        if !inserts.isEmpty {
-            ctes.append("""
-                ins AS (INSERT INTO sessions (tenant, id, lane, subscriber_id, flow_version, status, turn, wait_token, last_inbound_at, opted_out,
-                        snoozed_until, human_active, attribution, referral_raw, state, created_at, updated_at)
-                    SELECT r.tenant, r.id, r.lane, r.subscriber_id, r.flow_version, r.status, r.turn, r.wait_token, r.last_inbound_at, r.opted_out,
-                        r.snoozed_until, r.human_active, r.attribution::jsonb, r.referral_raw, r.state::jsonb, r.now, r.now
-                    FROM json_to_recordset(\(try recordset(inserts))) AS r(\(columns))
-                    ON CONFLICT (tenant, id) DO NOTHING RETURNING 1)
-                """)
-            checks.append("WHEN (SELECT COUNT(*) FROM ins) <> \(inserts.count) THEN arriwa_abort('turn_conflict')")
+        let keptRows = commits.filter { !$0.releaseLane }.map(LaneRow.init)
+        let releasedRows = commits.filter(\.releaseLane).map(LaneRow.init)
+        kept = try recordset(keptRows)
+        keptCount = Int64(keptRows.count)
+        released = try recordset(releasedRows)
+        releasedCount = Int64(releasedRows.count)
+        seqs = commits.flatMap(\.consumed)
+        seqCount = Int64(Set(seqs).count)
+        // Updates of sessions at their expected turn and inserts of new ones; each must land.
+        // Attribution is immutable once set: a non-empty stored value wins, in SQL.
+        var updateRows: [SessionRow] = [], insertRows: [SessionRow] = []
+        for (commit, rows) in zip(commits, encoded) {
+            guard let state = commit.session, let row = rows.session else { continue }
+            let session = SessionRow(commit: commit, id: state.id, row, expected: commit.expectedTurn)
+            if commit.expectedTurn == nil { insertRows.append(session) } else { updateRows.append(session) }
         }
+        updates = try recordset(updateRows)
+        updateCount = Int64(updateRows.count)
+        inserts = try recordset(insertRows)
+        insertCount = Int64(insertRows.count)
+        subscribers = try recordset(commits.compactMap { commit in commit.subscriber.map { SubscriberRow(lane: commit.lane, $0) } })
+        cancels = try recordset(commits.flatMap { commit in commit.effectiveCancel.map { TimerKey(tenant: commit.tenant, id: $0) } })
+        timers = try recordset(zip(commits, encoded).flatMap { commit, rows in rows.timers.map { TimerRow(tenant: commit.tenant, $0) } })
+        let outboxRows = zip(commits, encoded).flatMap { commit, rows in rows.outbox.map { (commit.now, $0) } }
+        outbox = try recordset(outboxRows.enumerated().map { OutboxRow(ord: $0.offset, now: $0.element.0, $0.element.1) })
+        messages = try recordset(commits.flatMap { commit in commit.messages.map { MessageRow(tenant: commit.tenant, $0) } })
+        events = try recordset(commits.flatMap { commit in commit.events.map { EventRow(tenant: commit.tenant, $0) } }
+            .enumerated().map { Ordered(ord: $0.offset, row: $0.element) })
+        audits = try recordset(commits.flatMap { commit in commit.audit.map { AuditRow(tenant: commit.tenant, $0) } }
+            .enumerated().map { Ordered(ord: $0.offset, row: $0.element) })
+        replied = try recordset(commits.flatMap { commit in commit.replied.map { RepliedRow(tenant: commit.tenant, id: $0, now: commit.now) } })
     }
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 18)
+        bindings.append(kept)
+        bindings.append(keptCount)
+        bindings.append(released)
+        bindings.append(releasedCount)
+        bindings.append(seqs)
+        bindings.append(seqCount)
+        bindings.append(updates)
+        bindings.append(updateCount)
+        bindings.append(inserts)
+        bindings.append(insertCount)
+        bindings.append(subscribers)
+        bindings.append(cancels)
+        bindings.append(timers)
+        bindings.append(outbox)
+        bindings.append(messages)
+        bindings.append(events)
+        bindings.append(audits)
+        bindings.append(replied)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 }
 
 // MARK: Record-set rows (JSON keys are the column names)

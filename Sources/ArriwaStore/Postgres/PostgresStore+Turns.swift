@@ -47,12 +47,11 @@ extension PostgresStore {
     }
 
     /// The whole turn is one statement (one round trip, atomic on its own): the batched commit's
-    /// statement over this one turn (`BatchTurnStatement`) — data-modifying CTEs write every table,
+    /// statement over this one turn (`BatchTurnStatement`, prepared once per connection) — data-modifying CTEs write every table,
     /// and the final SELECT checks the lease, the consumed entries and the session's turn, calling
     /// `arriwa_abort` (which rolls the statement back, naming the failed check) when one fails.
     public func commitTurn(_ commit: TurnCommit) async throws -> TurnCommitResult {
-        var statement = try BatchTurnStatement([commit])
-        let rows = try await rows(try statement.build())
+        let rows = try await prepared(try BatchTurnStatement([commit]))
         guard let first = rows.first else { throw StoreError(.unavailable, "PostgreSQL \(endpoint): the commit returned no row") }
         let duplicates = TurnCommit.duplicateOutboxKeys([commit], stored: try BatchTurnStatement.stored(first))
         await sessionCache.committed([commit])

@@ -73,6 +73,10 @@ public final class PostgresStore: Store {
             clientConfiguration = PostgresClient.Configuration(host: parsed.host, port: parsed.port, username: parsed.user,
                                                                password: parsed.password, database: parsed.database, tls: tls)
         }
+        // The hot statements are prepared once per connection (parsed and analysed once) and
+        // planned at every execution with its parameters and the tables' current sizes: a generic
+        // plan cached while the tables were small (a new deployment) keeps scanning them as they grow.
+        clientConfiguration.options.additionalStartupParameters = [("plan_cache_mode", "force_custom_plan")]
         clientConfiguration.options.connectTimeout = configuration.connectTimeout
         clientConfiguration.options.maximumConnections = max(1, configuration.maximumConnections)
         clientConfiguration.options.minimumConnections = max(0, min(configuration.minimumConnections, configuration.maximumConnections - 1))
@@ -122,6 +126,18 @@ public final class PostgresStore: Store {
                 return try await connection.query(query, logger: logger).collect()
             }
             return try await client.query(query, logger: logger).collect()
+        } catch {
+            throw storeError(error)
+        }
+    }
+
+    /// Runs a prepared statement (prepared on a connection the first time it runs there) and
+    /// collects its rows.
+    func prepared<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] {
+        do {
+            var rows: [Statement.Row] = []
+            for try await row in try await client.execute(statement, logger: logger) { rows.append(row) }
+            return rows
         } catch {
             throw storeError(error)
         }
