@@ -53,6 +53,41 @@ import Testing
         }
     }
 
+    @Test("concurrent records (sent with the provider's id, then statuses by that id) each land as if applied alone, in arrival order",
+          arguments: StoreFixture.allCases)
+    func concurrentRecords(_ fixture: StoreFixture) async throws {
+        let ids = (0..<60).map { "c-\($0)" }
+        let store = try await storeWithMessages(fixture, ids: ids)
+        defer { Task { try? await store.shutdown() } }
+        // Many deliveries at once (the SQLite store writes them in batches): each message is marked
+        // sent with the provider's id; a status naming the provider's id follows once it is recorded.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (n, id) in ids.enumerated() {
+                group.addTask {
+                    try await store.recordDelivery(tenant: Sample.tenant, messageID: id, providerMessageID: "wamid.\(id)", state: "sent", at: 10)
+                    let next = n % 3 == 0 ? "read" : n % 3 == 1 ? "delivered" : "failed"
+                    try await store.recordDelivery(tenant: Sample.tenant, messageID: "wamid.\(id)", providerMessageID: nil, state: next, at: 20)
+                    // A later `sent`: back from failed (a resend got through), never back from delivered or read.
+                    try await store.recordDelivery(tenant: Sample.tenant, messageID: "wamid.\(id)", providerMessageID: nil, state: "sent", at: 30)
+                }
+            }
+            // Statuses for messages nobody sent change nothing and fail nothing.
+            group.addTask {
+                try await store.recordDelivery(tenant: Sample.tenant, messageID: "wamid.unknown", providerMessageID: nil, state: "read", at: 40)
+            }
+            try await group.waitForAll()
+        }
+        for (n, id) in ids.enumerated() {
+            let record = try #require(try await store.messageLog(tenant: Sample.tenant, messageID: id))
+            let second = n % 3 == 0 ? "read" : n % 3 == 1 ? "delivered" : "failed"
+            let expected: (String, Int64) = second == "failed" ? ("sent", 30) : (second, 20)
+            #expect(DeliveryState.accepts("sent", over: "failed") && !DeliveryState.accepts("sent", over: second == "failed" ? "read" : second))
+            #expect(record.state == expected.0 && record.updatedAt == expected.1 && record.providerMessageID == "wamid.\(id)", "\(id): \(record)")
+            // Found by the provider's id too.
+            #expect(try await store.messageLog(tenant: Sample.tenant, messageID: "wamid.\(id)")?.messageID == id)
+        }
+    }
+
     @Test("statuses in any order end where the ordered stream ends, and read implies delivered", arguments: StoreFixture.allCases)
     func shuffledStatuses(_ fixture: StoreFixture) async throws {
         let ordered: [(String, Int64)] = [("sent", 10), ("delivered", 20), ("read", 30), ("failed", 35)]

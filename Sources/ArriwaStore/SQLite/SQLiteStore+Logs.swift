@@ -21,16 +21,64 @@ extension SQLiteStore {
             """, [.text(tenant), .text(messageID), .text(tenant), .text(messageID)]).first.map(Self.messageRecord)
     }
 
+    /// Concurrent deliveries' records go out together (`deliveries`): one look-up and one update
+    /// for the batch, applied in arrival order exactly as one transaction each would have.
     public func recordDelivery(tenant: String, messageID: String, providerMessageID: String?, state: String, at: Int64) async throws {
+        let update = DeliveryUpdate(tenant: tenant, messageID: messageID, providerMessageID: providerMessageID, state: state, at: at)
+        try await deliveries.submit(update) { batch in
+            try await self.writeDeliveries(batch)
+            return batch.map { _ in () }
+        }
+    }
+
+    private func writeDeliveries(_ batch: [DeliveryUpdate]) async throws {
         try await transaction {
-            guard var record = try await findMessage(tenant: tenant, messageID: messageID) else { return }
-            if let providerMessageID { record.providerMessageID = providerMessageID }
-            if DeliveryState.accepts(state, over: record.state) {
-                record.state = state
-                record.updatedAt = at
+            // The batch's messages by our id and by the provider's (two index look-ups per key).
+            var records: [MessageKey: MessageLogRecord] = [:]
+            var byProvider: [MessageKey: MessageKey] = [:]
+            let keys = Array(Set(batch.map { MessageKey(tenant: $0.tenant, id: $0.messageID) }))
+            for chunk in keys.chunked(Self.rowsPerStatement(columns: 2)) {
+                let rows = try await query("""
+                    WITH k(tenant, id) AS (VALUES \(Self.placeholders(rows: chunk.count, columns: 2)))
+                    SELECT \(Self.messageColumns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+                    FROM k JOIN message_log m ON m.tenant = k.tenant AND m.message_id = k.id
+                    UNION
+                    SELECT \(Self.messageColumns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+                    FROM k JOIN message_log m ON m.tenant = k.tenant AND m.provider_message_id = k.id
+                    """, chunk.flatMap { [.text($0.tenant), .text($0.id)] })
+                for row in rows {
+                    let record = try Self.messageRecord(row)
+                    let key = MessageKey(tenant: record.tenant, id: record.messageID)
+                    records[key] = record
+                    if let provider = record.providerMessageID { byProvider[MessageKey(tenant: record.tenant, id: provider)] = key }
+                }
             }
-            try await execute("UPDATE message_log SET provider_message_id = ?, state = ?, updated_at = ? WHERE tenant = ? AND message_id = ?",
-                              [.text(record.providerMessageID), .text(record.state), .int64(record.updatedAt), .text(tenant), .text(record.messageID)])
+            // In arrival order: our id first, then the provider's (as `findMessage`).
+            var changed: [MessageKey] = []
+            for update in batch {
+                let wanted = MessageKey(tenant: update.tenant, id: update.messageID)
+                guard let key = records[wanted] != nil ? wanted : byProvider[wanted], var record = records[key] else { continue }
+                if let provider = update.providerMessageID {
+                    record.providerMessageID = provider
+                    byProvider[MessageKey(tenant: record.tenant, id: provider)] = key
+                }
+                if DeliveryState.accepts(update.state, over: record.state) {
+                    record.state = update.state
+                    record.updatedAt = update.at
+                }
+                if records[key] != record {
+                    records[key] = record
+                    changed.append(key)
+                }
+            }
+            let finals = Array(Set(changed)).compactMap { records[$0] }
+            for chunk in finals.chunked(Self.rowsPerStatement(columns: 5)) {
+                try await execute("""
+                    WITH u(tenant, message_id, provider_message_id, state, updated_at) AS (VALUES \(Self.placeholders(rows: chunk.count, columns: 5)))
+                    UPDATE message_log SET provider_message_id = u.provider_message_id, state = u.state, updated_at = u.updated_at
+                    FROM u WHERE message_log.tenant = u.tenant AND message_log.message_id = u.message_id
+                    """, chunk.flatMap { [.text($0.tenant), .text($0.messageID), .text($0.providerMessageID), .text($0.state), .int64($0.updatedAt)] })
+            }
         }
     }
 
@@ -61,4 +109,19 @@ extension SQLiteStore {
                          lane: try row.string("lane"), node: row.optionalString("node"), state: try row.string("state"),
                          updatedAt: try row.int("updated_at"))
     }
+}
+
+/// A delivery state for the message log (see `SQLiteStore.recordDelivery`).
+struct DeliveryUpdate: Sendable {
+    var tenant: String
+    var messageID: String
+    var providerMessageID: String?
+    var state: String
+    var at: Int64
+}
+
+/// A message by tenant and id (ours or the provider's).
+struct MessageKey: Hashable, Sendable {
+    var tenant: String
+    var id: String
 }

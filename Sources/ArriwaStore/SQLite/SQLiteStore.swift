@@ -29,11 +29,18 @@ public actor SQLiteStore: Store {
     public nonisolated let path: String
 
     let connection: SQLiteConnection
+    /// Reads outside transactions run on a second, read-only connection (WAL readers never wait
+    /// for the writer nor it for them), in parallel with the writes; nil: they share `connection`.
+    let reader: SQLiteConnection?
     let logger: Logger
     /// Checkpoints the WAL on its own connection, off the commit path.
     let checkpointer: WALCheckpointer?
     private var busy = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
+    private var readerBusy = false
+    private var readerWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Set by `read` for its body: `query` then runs on `reader`.
+    @TaskLocal static var onReader = false
     private var closed = false
     /// Group commit (see `transaction`): whether a leader is running groups, and who waits.
     private var leadingGroup = false
@@ -49,10 +56,14 @@ public actor SQLiteStore: Store {
     public internal(set) var batchStatistics = BatchCommitStatistics()
     /// Outbox completions from concurrent deliveries, one UPDATE per batch.
     let completions = BatchWriter<OutboxCompletion, Void>(maxBatch: 500)
+    /// Delivery states from concurrent deliveries and status webhooks, one look-up and one UPDATE
+    /// per batch.
+    let deliveries = BatchWriter<DeliveryUpdate, Void>(maxBatch: 500)
 
-    private init(path: String, connection: SQLiteConnection, checkpointer: WALCheckpointer?, logger: Logger) {
+    private init(path: String, connection: SQLiteConnection, reader: SQLiteConnection?, checkpointer: WALCheckpointer?, logger: Logger) {
         self.path = path
         self.connection = connection
+        self.reader = reader
         self.checkpointer = checkpointer
         self.logger = logger
     }
@@ -96,7 +107,21 @@ public actor SQLiteStore: Store {
         } catch {
             logger.warning("SQLite: checkpoints stay on the commit path", metadata: ["path": "\(path)", "error": "\(error)"])
         }
-        return SQLiteStore(path: path, connection: connection, checkpointer: checkpointer, logger: logger)
+        // The reading connection: query_only, so nothing can write through it by mistake.
+        var reader: SQLiteConnection?
+        do {
+            let opened = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            reader = opened
+            _ = try await opened.query("PRAGMA query_only = 1", [])
+            _ = try await opened.query("PRAGMA busy_timeout = \(max(0, configuration.busyTimeoutMillis))", [])
+            _ = try await opened.query("PRAGMA cache_size = -\(max(2_048, configuration.cacheKiB))", [])
+            _ = try await opened.query("PRAGMA temp_store = MEMORY", [])
+        } catch {
+            if let opened = reader { try? await opened.close() }
+            reader = nil
+            logger.warning("SQLite: reads share the writing connection", metadata: ["path": "\(path)", "error": "\(error)"])
+        }
+        return SQLiteStore(path: path, connection: connection, reader: reader, checkpointer: checkpointer, logger: logger)
     }
 
     // MARK: Serialisation
@@ -214,9 +239,22 @@ public actor SQLiteStore: Store {
         }
     }
 
-    /// A read outside a transaction (still serialised with the writes).
+    /// A read outside a transaction: on the reading connection (serialised with the other reads,
+    /// in parallel with the writes), else serialised with the writes. Each of its statements sees
+    /// every transaction committed before it started (WAL snapshot per statement).
     func read<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        try await exclusive(body)
+        guard reader != nil else { return try await exclusive(body) }
+        if closed { throw StoreError(.unavailable, "the SQLite store \(path) is shut down") }
+        if readerBusy {
+            await withCheckedContinuation { readerWaiters.append($0) }
+        } else {
+            readerBusy = true
+        }
+        defer {
+            if readerWaiters.isEmpty { readerBusy = false } else { readerWaiters.removeFirst().resume() }
+        }
+        if closed { throw StoreError(.unavailable, "the SQLite store \(path) is shut down") }
+        return try await Self.$onReader.withValue(true) { try await body() }
     }
 
     // MARK: Statements
@@ -224,6 +262,7 @@ public actor SQLiteStore: Store {
     @discardableResult
     func query(_ sql: String, _ binds: [SQLiteData] = []) async throws -> [SQLiteRow] {
         do {
+            if Self.onReader, let reader { return try await reader.query(sql, binds) }
             return try await connection.query(sql, binds)
         } catch let error as StoreError {
             throw error
@@ -277,6 +316,14 @@ public actor SQLiteStore: Store {
         try await exclusive {
             closed = true
             try await connection.close()
+        }
+        if let reader {
+            // Waits for the read in flight, if any (new ones are refused: `closed`).
+            if readerBusy { await withCheckedContinuation { readerWaiters.append($0) } }
+            readerBusy = false
+            for waiter in readerWaiters { waiter.resume() }
+            readerWaiters = []
+            try await reader.close()
         }
     }
 }
