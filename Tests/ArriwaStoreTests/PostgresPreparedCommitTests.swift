@@ -2,6 +2,7 @@ import ArriwaCore
 @testable import ArriwaStore
 import ArriwaTestSupport
 import Foundation
+import PostgresNIO
 import Testing
 
 /// PostgreSQL commits turns through one prepared statement (`BatchTurnStatement`), prepared once
@@ -77,5 +78,47 @@ struct PostgresPreparedCommitTests {
         await expectStoreError(.turnConflict) { try await store.commitTurn(commit) }
         #expect(try await store.outbox(OutboxFilter(tenant: Sample.tenant)).count == 16)
         #expect(try await store.pendingInboxCount() == 1)
+    }
+
+    @Test("migration 3 turns a version-2 database's jsonb session documents into text, and every session reads back the same")
+    func sessionStateAsText() async throws {
+        let admin = try await PostgresTestServer.adminURL()
+        let name = PostgresTestServer.freshDatabaseName()
+        try await PostgresAdmin.createDatabase(name, adminURL: admin, logger: StoreFixture.logger)
+        let configuration = PostgresStore.Configuration(maximumConnections: 2, afterShutdown: {
+            try? await PostgresAdmin.dropDatabase(name, adminURL: admin, logger: StoreFixture.logger)
+        })
+        let store = try await PostgresStore.open(url: try PostgresAdmin.url(admin, database: name), configuration: configuration,
+                                                 logger: StoreFixture.logger)
+        defer { Task { try? await store.shutdown() } }
+        // A database as versions 1 and 2 left it, with a session stored as jsonb.
+        try await store.rows("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)")
+        for migration in PostgresSchema.migrations where migration.version <= 2 {
+            for statement in migration.statements { try await store.rows(PostgresQuery(unsafeSQL: statement)) }
+            try await store.rows("INSERT INTO schema_migrations (version, applied_at) VALUES (\(Int32(migration.version)), 0)")
+        }
+        let state = Sample.session(1)
+        let document = try StoreJSON.encode(state, what: "session")
+        try await store.rows("""
+            INSERT INTO sessions (tenant, id, lane, subscriber_id, flow_version, status, turn, wait_token, opted_out, human_active,
+                                  attribution, referral_raw, state, created_at, updated_at)
+            VALUES (\(Sample.tenant), \(state.id), 'hash-1', 'sub-1', 'v1abc', 'waiting', \(Int64(state.turn)), 0, false, false,
+                    \(#"{"ctwa_clid":"clid-1","ad_id":"42"}"#)::jsonb, \(state.referralRaw), \(document)::jsonb, 0, 0)
+            """)
+        #expect(try await store.rows("SELECT pg_typeof(state)::text FROM sessions").first?.decode(String.self) == "jsonb")
+
+        #expect(try await store.migrate() == [3])
+        #expect(try await store.schemaVersion() == 3)
+        #expect(try await store.rows("SELECT pg_typeof(state)::text FROM sessions").first?.decode(String.self) == "text")
+        #expect(try await store.session(tenant: Sample.tenant, id: state.id) == state)
+        // And the next turn writes it as text.
+        _ = try await store.appendInbox(Sample.item(1, id: "after-upgrade"))
+        let claim = try #require(try await store.claimLanes(owner: "W", limit: 1, perLane: 1, now: 10, leaseMillis: 10_000).first)
+        var next = state
+        next.turn += 1
+        next.step = "q3"
+        _ = try await store.commitTurn(TurnCommit(tenant: Sample.tenant, lane: claim.lane, owner: "W", now: 20, consumed: claim.entries.map(\.seq),
+                                                  session: next, expectedTurn: state.turn, releaseLane: true))
+        #expect(try await store.session(tenant: Sample.tenant, id: state.id) == next)
     }
 }

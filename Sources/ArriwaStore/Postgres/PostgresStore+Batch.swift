@@ -134,13 +134,13 @@ struct BatchTurnStatement: PostgresPreparedStatement {
                     turn = r.turn, wait_token = r.wait_token, last_inbound_at = r.last_inbound_at, opted_out = r.opted_out,
                     snoozed_until = r.snoozed_until, human_active = r.human_active,
                     attribution = CASE WHEN s.attribution = '{}'::jsonb THEN r.attribution::jsonb ELSE s.attribution END,
-                    referral_raw = COALESCE(s.referral_raw, r.referral_raw), state = r.state::jsonb, updated_at = r.now
+                    referral_raw = COALESCE(s.referral_raw, r.referral_raw), state = r.state, updated_at = r.now
                 FROM json_to_recordset($7::json) AS r(\(sessionColumns))
                 WHERE s.tenant = r.tenant AND s.id = r.id AND s.turn = r.expected RETURNING 1),
             ins AS (INSERT INTO sessions (tenant, id, lane, subscriber_id, flow_version, status, turn, wait_token, last_inbound_at, opted_out,
                     snoozed_until, human_active, attribution, referral_raw, state, created_at, updated_at)
                 SELECT r.tenant, r.id, r.lane, r.subscriber_id, r.flow_version, r.status, r.turn, r.wait_token, r.last_inbound_at, r.opted_out,
-                    r.snoozed_until, r.human_active, r.attribution::jsonb, r.referral_raw, r.state::jsonb, r.now, r.now
+                    r.snoozed_until, r.human_active, r.attribution::jsonb, r.referral_raw, r.state, r.now, r.now
                 FROM json_to_recordset($9::json) AS r(\(sessionColumns))
                 ON CONFLICT (tenant, id) DO NOTHING RETURNING 1),
             sub AS (INSERT INTO subscribers (tenant, lane, subscriber_id, phone_hash, bsuid, phone_encrypted, created_at)
