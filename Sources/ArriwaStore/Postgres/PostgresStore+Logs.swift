@@ -15,24 +15,49 @@ extension PostgresStore {
         """
     }
 
-    /// One statement (one round trip): find the row by our id or the provider's, lock it, and move
-    /// its state forward only (`DeliveryState.accepts`, in SQL).
+    /// Find the row by our id or the provider's, lock it, and move its state forward only
+    /// (`DeliveryState.accepts`, in SQL). Concurrent records go out together (`deliveries`, one
+    /// batch at a time): one transaction — one WAL flush — per batch, each record its own
+    /// statement in arrival order, as one transaction each would have; a record alone is one
+    /// statement. A batch that fails (a deadlock with a turn commit) is recorded record by record.
     public func recordDelivery(tenant: String, messageID: String, providerMessageID: String?, state: String, at: Int64) async throws {
-        var builder = StatementBuilder()
-        let tenantBind = builder.bind(tenant), idBind = builder.bind(messageID), providerBind = builder.bind(providerMessageID)
-        let stateBind = "\(builder.bind(state))::text", atBind = builder.bind(at)
-        let accepts = DeliveryState.sql(next: stateBind, current: "m.state")
-        builder.append("""
-            WITH target AS (
-                SELECT tenant, message_id FROM message_log
-                WHERE tenant = \(tenantBind) AND (message_id = \(idBind) OR provider_message_id = \(idBind))
-                ORDER BY message_id = \(idBind) DESC LIMIT 1 FOR UPDATE)
-            UPDATE message_log m SET provider_message_id = COALESCE(\(providerBind), m.provider_message_id),
-                state = CASE WHEN \(accepts) THEN \(stateBind) ELSE m.state END,
-                updated_at = CASE WHEN \(accepts) THEN \(atBind) ELSE m.updated_at END
-            FROM target WHERE m.tenant = target.tenant AND m.message_id = target.message_id
-            """)
-        try await rows(builder.query)
+        let update = DeliveryUpdate(tenant: tenant, messageID: messageID, providerMessageID: providerMessageID, state: state, at: at)
+        try await deliveries.submit(update) { batch in
+            try await self.writeDeliveries(batch)
+            return batch.map { _ in () }
+        }
+    }
+
+    private func writeDeliveries(_ batch: [DeliveryUpdate]) async throws {
+        if batch.count == 1 {
+            _ = try await prepared(DeliveryStatement(batch[0]))
+            return
+        }
+        do {
+            try await transaction { connection in
+                for update in batch {
+                    do {
+                        for try await _ in try await connection.execute(DeliveryStatement(update), logger: self.logger) {}
+                    } catch {
+                        throw self.storeError(error)
+                    }
+                }
+            }
+        } catch {
+            // E.g. a deadlock with a turn commit marking one of these messages replied: each record
+            // again on its own, as before batching.
+            logger.debug("a batch of delivery records was rolled back; recording each alone",
+                         metadata: ["records": "\(batch.count)", "reason": "\(error)"])
+            var failure: (any Error)?
+            for update in batch {
+                do {
+                    _ = try await prepared(DeliveryStatement(update))
+                } catch {
+                    failure = failure ?? error
+                }
+            }
+            if let failure { throw failure }
+        }
     }
 
     public func auditLog(tenant: String, sessionID: String?, limit: Int) async throws -> [AuditRecord] {
@@ -62,4 +87,45 @@ extension PostgresStore {
                                 sessionID: try row.get("session_id"), lane: try row.get("lane"), node: try row.optional("node"),
                                 state: try row.get("state"), updatedAt: try row.get("updated_at"))
     }
+}
+
+/// One delivery record (see `PostgresStore.recordDelivery`), prepared once per connection.
+struct DeliveryStatement: PostgresPreparedStatement {
+    typealias Row = PostgresRow
+
+    static let name = "arriwa_record_delivery_v1"
+
+    static let sql: String = {
+        let accepts = DeliveryState.sql(next: "$4::text", current: "m.state")
+        return """
+            WITH target AS (
+                SELECT tenant, message_id FROM message_log
+                WHERE tenant = $1 AND (message_id = $2 OR provider_message_id = $2)
+                ORDER BY message_id = $2 DESC LIMIT 1 FOR UPDATE)
+            UPDATE message_log m SET provider_message_id = COALESCE($3, m.provider_message_id),
+                state = CASE WHEN \(accepts) THEN $4::text ELSE m.state END,
+                updated_at = CASE WHEN \(accepts) THEN $5 ELSE m.updated_at END
+            FROM target WHERE m.tenant = target.tenant AND m.message_id = target.message_id
+            """
+    }()
+
+    static let bindingDataTypes: [PostgresDataType] = [.text, .text, .text, .text, .int8]
+
+    let update: DeliveryUpdate
+
+    init(_ update: DeliveryUpdate) {
+        self.update = update
+    }
+
+    func makeBindings() throws -> PostgresBindings {
+        var bindings = PostgresBindings(capacity: 5)
+        bindings.append(update.tenant)
+        bindings.append(update.messageID)
+        bindings.append(update.providerMessageID)
+        bindings.append(update.state)
+        bindings.append(update.at)
+        return bindings
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> PostgresRow { row }
 }

@@ -41,6 +41,9 @@ public final class PostgresStore: Store {
     /// Inbox appends from concurrent webhooks, written in one statement per batch.
     /// Up to 4 batches in flight: the next goes out while one waits for its WAL flush.
     let appends = BatchWriter<EncodedInboxItem, InboxAppendResult>(maxInFlight: 4)
+    /// Delivery records from concurrent deliveries and status webhooks: one transaction per batch,
+    /// one batch at a time (two concurrent batches could lock the same messages in opposite orders).
+    let deliveries = BatchWriter<DeliveryUpdate, Void>(maxBatch: 128)
     /// Decoded sessions this store read or wrote (see SessionCache).
     let sessionCache = SharedSessionCache()
     /// Turns `commitTurns` committed in shared statements / alone (see `batchStatistics`).
