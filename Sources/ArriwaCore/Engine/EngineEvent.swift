@@ -69,21 +69,14 @@ public struct InboundMessage: Sendable, Hashable, Codable {
         var referralRaw: String?
     }
 
-    final class Box: @unchecked Sendable {
-        // Mutated only through `InboundMessage`'s accessors after a uniqueness check (copy-on-write).
-        @exclusivity(unchecked) var fields: Fields
-
-        init(_ fields: Fields) {
-            self.fields = fields
-        }
-    }
+    typealias Box = CopyOnWriteBox<Fields>
 
     private var box: Box
 
     /// Makes the box this value's own before a write (copy-on-write).
     @inline(__always)
     private mutating func unique() {
-        if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
+        Box.makeUnique(&box)
     }
 
     /// The provider's message id (the inbox's dedupe key).

@@ -37,21 +37,14 @@ public struct OutboundMessage: Sendable, Hashable, Codable {
         var fallbackTemplate: MessageContent.TemplateMessage?
     }
 
-    final class Box: @unchecked Sendable {
-        // Mutated only through `OutboundMessage`'s accessors after a uniqueness check (copy-on-write).
-        @exclusivity(unchecked) var fields: Fields
-
-        init(_ fields: Fields) {
-            self.fields = fields
-        }
-    }
+    typealias Box = CopyOnWriteBox<Fields>
 
     private var box: Box
 
     /// Makes the box this value's own before a write (copy-on-write).
     @inline(__always)
     private mutating func unique() {
-        if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
+        Box.makeUnique(&box)
     }
 
     /// Ours, unique: `{sessionID}-m{n}`. The provider's id is mapped to it by the runtime.
