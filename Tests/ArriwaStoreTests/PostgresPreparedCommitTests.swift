@@ -9,18 +9,23 @@ import Testing
 /// per connection and planned at every execution.
 @Suite("PostgreSQL prepared turn commits")
 struct PostgresPreparedCommitTests {
-    /// A store on a fresh database with a single pooled connection, so every statement runs on it.
-    private func oneConnectionStore() async throws -> PostgresStore {
+    /// A store on a fresh database (dropped at shutdown), migrated unless told otherwise.
+    private func freshStore(connections: Int, migrated: Bool = true) async throws -> PostgresStore {
         let admin = try await PostgresTestServer.adminURL()
         let name = PostgresTestServer.freshDatabaseName()
         try await PostgresAdmin.createDatabase(name, adminURL: admin, logger: StoreFixture.logger)
-        let configuration = PostgresStore.Configuration(maximumConnections: 1, afterShutdown: {
+        let configuration = PostgresStore.Configuration(maximumConnections: connections, afterShutdown: {
             try? await PostgresAdmin.dropDatabase(name, adminURL: admin, logger: StoreFixture.logger)
         })
         let store = try await PostgresStore.open(url: try PostgresAdmin.url(admin, database: name), configuration: configuration,
                                                  logger: StoreFixture.logger)
-        _ = try await store.migrate()
+        if migrated { _ = try await store.migrate() }
         return store
+    }
+
+    /// A store with a single pooled connection, so every statement runs on it.
+    private func oneConnectionStore() async throws -> PostgresStore {
+        try await freshStore(connections: 1)
     }
 
     @Test("the store's connections plan every execution of a prepared statement")
@@ -82,14 +87,7 @@ struct PostgresPreparedCommitTests {
 
     @Test("migration 3 turns a version-2 database's jsonb session documents into text, and every session reads back the same")
     func sessionStateAsText() async throws {
-        let admin = try await PostgresTestServer.adminURL()
-        let name = PostgresTestServer.freshDatabaseName()
-        try await PostgresAdmin.createDatabase(name, adminURL: admin, logger: StoreFixture.logger)
-        let configuration = PostgresStore.Configuration(maximumConnections: 2, afterShutdown: {
-            try? await PostgresAdmin.dropDatabase(name, adminURL: admin, logger: StoreFixture.logger)
-        })
-        let store = try await PostgresStore.open(url: try PostgresAdmin.url(admin, database: name), configuration: configuration,
-                                                 logger: StoreFixture.logger)
+        let store = try await freshStore(connections: 2, migrated: false)
         defer { Task { try? await store.shutdown() } }
         // A database as versions 1 and 2 left it, with a session stored as jsonb.
         try await store.rows("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)")

@@ -72,3 +72,13 @@ public enum DeliveryRank {
         ranks.first { $0.state == state }?.rank ?? 0
     }
 }
+
+/// One delivery state for the message log, as `Store.recordDelivery` receives it: the SQL stores
+/// queue these in a `BatchWriter` and write a batch together, in arrival order.
+struct DeliveryUpdate: Sendable {
+    var tenant: String
+    var messageID: String
+    var providerMessageID: String?
+    var state: String
+    var at: Int64
+}

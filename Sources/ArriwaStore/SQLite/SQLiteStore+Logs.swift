@@ -3,6 +3,8 @@ import SQLiteNIO
 
 extension SQLiteStore {
     static let messageColumns = "tenant, message_id, provider_message_id, session_id, lane, node, state, updated_at"
+    /// `messageColumns` of the table aliased `m`.
+    static let messageColumnsOfM = "m.tenant, m.message_id, m.provider_message_id, m.session_id, m.lane, m.node, m.state, m.updated_at"
 
     public func messageLog(tenant: String, messageID: String) async throws -> MessageLogRecord? {
         try await read { try await findMessage(tenant: tenant, messageID: messageID) }
@@ -40,10 +42,10 @@ extension SQLiteStore {
             for chunk in keys.chunked(Self.rowsPerStatement(columns: 2)) {
                 let rows = try await query("""
                     WITH k(tenant, id) AS (VALUES \(Self.placeholders(rows: chunk.count, columns: 2)))
-                    SELECT \(Self.messageColumns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+                    SELECT \(Self.messageColumnsOfM)
                     FROM k JOIN message_log m ON m.tenant = k.tenant AND m.message_id = k.id
                     UNION
-                    SELECT \(Self.messageColumns.split(separator: ",").map { "m." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+                    SELECT \(Self.messageColumnsOfM)
                     FROM k JOIN message_log m ON m.tenant = k.tenant AND m.provider_message_id = k.id
                     """, chunk.flatMap { [.text($0.tenant), .text($0.id)] })
                 for row in rows {
@@ -109,15 +111,6 @@ extension SQLiteStore {
                          lane: try row.string("lane"), node: row.optionalString("node"), state: try row.string("state"),
                          updatedAt: try row.int("updated_at"))
     }
-}
-
-/// A delivery state for the message log (see `SQLiteStore.recordDelivery`).
-struct DeliveryUpdate: Sendable {
-    var tenant: String
-    var messageID: String
-    var providerMessageID: String?
-    var state: String
-    var at: Int64
 }
 
 /// A message by tenant and id (ours or the provider's).
