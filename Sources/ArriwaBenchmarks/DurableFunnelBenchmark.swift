@@ -26,7 +26,7 @@ struct DurableFunnelBenchmark: AsyncParsableCommand {
         same client count, and prints our figure as a share of it.
 
         The database should be empty or dedicated: each run uses fresh lead numbers and message \
-        ids, and a tenant named funnel-bench.
+        ids, in the tenant it deploys (funnel-5 by default).
 
         EXAMPLES
           swift run -c release arriwa-bench funnel --database-url sqlite:/tmp/funnel.db
@@ -41,7 +41,8 @@ struct DurableFunnelBenchmark: AsyncParsableCommand {
     @Option(help: "Turn-worker loops in this process.") var workers = 2
     @Option(help: "Lanes one worker loop leases per claim (amortises the claim transaction).") var lanesPerClaim = 256
     @Flag(inversion: .prefixedNo, help: "Run the outbox dispatcher during the run (it shares the database).") var dispatch = true
-    @Option(help: "Tenant directory to deploy.") var tenant = "flows/demo-clinic"
+    @Option(help: "Tenant directory to deploy: flows/funnel-5 does exactly the workload's work per message; flows/demo-clinic fans each conversion out to three sinks (4.4 outbox rows per message instead of 1.8).")
+    var tenant = "flows/funnel-5"
     @Flag(help: "Also run pgbench with the same SQL per message (postgres only; pgbench on PATH).") var pgbench = false
     @Option(help: "Seconds per pgbench run.") var pgbenchSeconds = 10
     @Flag(help: "Print the figures as JSON.") var json = false
@@ -232,7 +233,8 @@ struct FunnelRun {
         if let sample = states.values.first {
             let events = try await store.eventLog(tenant: tenantID, sessionID: sample.id, limit: 100).map(\.event)
             let qualify = events.filter { $0.hasPrefix("QUALIFY_") }
-            if qualify != Funnel5.qualifyEvents { problems.append("C=\(concurrency) \(sample.id): emitted \(qualify)") }
+            // funnel-5 emits QUALIFY_Q1..Q4; the demo clinic adds QUALIFY_COMPLETE.
+            if qualify != Funnel5.qualifyEvents && qualify != Array(Funnel5.qualifyEvents.prefix(4)) { problems.append("C=\(concurrency) \(sample.id): emitted \(qualify)") }
         }
         try? await store.shutdown()
 

@@ -32,7 +32,7 @@ struct TimersBenchmark: AsyncParsableCommand {
     @Option(help: "Turn-worker loops in this process.") var workers = 2
     @Option(help: "Lanes one worker loop leases per claim (their turns commit together).") var lanesPerClaim = 256
     @Option(help: "Timers promoted per scheduler scan.") var batch = 500
-    @Option(help: "Tenant directory to deploy.") var tenant = "flows/demo-clinic"
+    @Option(help: "Tenant directory to deploy (its first question's wait must nudge after 15 minutes).") var tenant = "flows/funnel-5"
     @Flag(help: "Print the figures as JSON.") var json = false
 
     func run() async throws {
