@@ -96,6 +96,7 @@ public final class ObservedStore: Store {
     @discardableResult
     public func retryOutbox(ids: [Int64], now: Int64) async throws -> Int { try await base.retryOutbox(ids: ids, now: now) }
     public func outboxCounts(tenant: String?) async throws -> [OutboxStatus: Int] { try await base.outboxCounts(tenant: tenant) }
+    public func outboxBacklog() async throws -> Int { try await base.outboxBacklog() }
 
     public func messageLog(tenant: String, messageID: String) async throws -> MessageLogRecord? {
         try await base.messageLog(tenant: tenant, messageID: messageID)

@@ -308,6 +308,7 @@ struct StoreConformanceTests {
         let first = try await store.claimOutbox(owner: "D1", limit: 10, now: 10, leaseMillis: 1_000)
         #expect(first.map(\.item.key) == ["msg-1", "evt-1"])
         #expect(first.allSatisfy { $0.attempts == 1 && !$0.isRedelivery })
+        #expect(try await store.outboxBacklog() == 2, "leased rows are still the backlog")
         #expect(try await store.claimOutbox(owner: "D2", limit: 10, now: 500, leaseMillis: 1_000).isEmpty, "leased rows are not handed out twice")
 
         try await store.completeOutbox(id: first[0].id, owner: "D1", outcome: .delivered(remoteID: "wamid.X"), now: 20)
@@ -329,6 +330,7 @@ struct StoreConformanceTests {
         let delivered = try await store.outbox(OutboxFilter(tenant: Sample.tenant, status: .delivered, destination: "channel"))
         #expect(delivered.first?.remoteID == "wamid.X" && delivered.first?.deliveredAt == 20)
         #expect(try await store.outboxCounts(tenant: nil) == [.delivered: 1, .dead: 1])
+        #expect(try await store.outboxBacklog() == 0, "delivered and dead rows are not the backlog")
 
         #expect(try await store.retryOutbox(ids: dead.map(\.id), now: 4_000) == 1)
         #expect(try await store.retryOutbox(ids: delivered.map(\.id), now: 4_000) == 0, "delivered rows are not replayed")

@@ -113,6 +113,10 @@ public protocol Store: Sendable {
     @discardableResult
     func retryOutbox(ids: [Int64], now: Int64) async throws -> Int
     func outboxCounts(tenant: String?) async throws -> [OutboxStatus: Int]
+    /// Rows waiting for delivery (status pending, leased or not), over all tenants: the
+    /// dispatcher's backlog gauge, refreshed every second. Counted through the `outbox_due` index,
+    /// so it costs the backlog's size, never the whole table's (`outboxCounts` scans every row).
+    func outboxBacklog() async throws -> Int
 
     // MARK: Logs
 

@@ -312,6 +312,10 @@ public actor InMemoryStore: Store {
         return counts
     }
 
+    public func outboxBacklog() async throws -> Int {
+        outboxRows.values.count { $0.record.status == .pending }
+    }
+
     // MARK: Logs
 
     public func messageLog(tenant: String, messageID: String) async throws -> MessageLogRecord? {

@@ -103,6 +103,10 @@ extension PostgresStore {
 /// server parses and analyses it once per connection, where a text built per batch was parsed and
 /// analysed on every commit; it is still planned at every execution (`plan_cache_mode =
 /// force_custom_plan`, set by `PostgresStore.open`), so the plan follows the tables' sizes.
+///
+/// The messages a turn marks replied are locked in primary-key order (`replying`), as batches of
+/// delivery records lock theirs (`PostgresStore.recordDelivery`): locks taken in one order cannot
+/// deadlock.
 struct BatchTurnStatement: PostgresPreparedStatement {
     typealias Row = PostgresRow
 
@@ -176,9 +180,11 @@ struct BatchTurnStatement: PostgresPreparedStatement {
                 SELECT r.tenant, r.session_id, r.type, r.detail, r.at
                 FROM json_to_recordset($17::json) AS r(ord int, tenant text, session_id text, type text, detail text, at bigint)
                 ORDER BY r.ord),
-            replied AS (UPDATE message_log m SET state = 'replied', updated_at = r.now
-                FROM json_to_recordset($18::json) AS r(tenant text, id text, now bigint)
-                WHERE m.tenant = r.tenant AND m.message_id = r.id AND \(DeliveryState.sql(next: "'replied'", current: "m.state")))
+            replying AS (SELECT m.tenant, m.message_id, r.now FROM message_log m
+                JOIN json_to_recordset($18::json) AS r(tenant text, id text, now bigint) ON m.tenant = r.tenant AND m.message_id = r.id
+                ORDER BY m.tenant, m.message_id FOR UPDATE OF m),
+            replied AS (UPDATE message_log m SET state = 'replied', updated_at = x.now FROM replying x
+                WHERE m.tenant = x.tenant AND m.message_id = x.message_id AND \(DeliveryState.sql(next: "'replied'", current: "m.state")))
             SELECT CASE WHEN (SELECT COUNT(*) FROM kept) <> $2::bigint THEN arriwa_abort('lease_lost')
                         WHEN (SELECT COUNT(*) FROM released) <> $4::bigint THEN arriwa_abort('lease_lost')
                         WHEN (SELECT COUNT(*) FROM consumed) <> $6::bigint THEN arriwa_abort('already_applied')

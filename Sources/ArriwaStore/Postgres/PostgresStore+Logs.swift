@@ -16,10 +16,11 @@ extension PostgresStore {
     }
 
     /// Find the row by our id or the provider's, lock it, and move its state forward only
-    /// (`DeliveryState.accepts`, in SQL). Concurrent records go out together (`deliveries`, one
-    /// batch at a time): one transaction — one WAL flush — per batch, each record its own
-    /// statement in arrival order, as one transaction each would have; a record alone is one
-    /// statement. A batch that fails (a deadlock with a turn commit) is recorded record by record.
+    /// (`DeliveryState.accepts`). Concurrent records go out together (`deliveries`, one batch at a
+    /// time): one transaction — one WAL flush — per batch, of two statements whatever its size (lock
+    /// the rows, then update them), applied in arrival order in between (`DeliveryUpdate.apply`) as
+    /// one transaction per record would have; a record alone is one prepared statement. A batch
+    /// that fails (a deadlock with a turn commit) is recorded record by record.
     public func recordDelivery(tenant: String, messageID: String, providerMessageID: String?, state: String, at: Int64) async throws {
         let update = DeliveryUpdate(tenant: tenant, messageID: messageID, providerMessageID: providerMessageID, state: state, at: at)
         try await deliveries.submit(update) { batch in
@@ -35,13 +36,32 @@ extension PostgresStore {
         }
         do {
             try await transaction { connection in
-                for update in batch {
-                    do {
-                        for try await _ in try await connection.execute(DeliveryStatement(update), logger: self.logger) {}
-                    } catch {
-                        throw self.storeError(error)
-                    }
-                }
+                let keys = DeliveryUpdate.keys(batch)
+                // Locked in the primary key's order, as the turn commit locks the messages it marks
+                // replied (`BatchTurnStatement`): two transactions taking message rows in one order
+                // never wait on each other in a cycle.
+                // (One index look-up per key and id kind: a join on `message_id = k.id OR
+                // provider_message_id = k.id` is planned as a scan of the whole log.)
+                let found = try await rows("""
+                    WITH k AS (SELECT * FROM unnest(\(keys.map(\.tenant))::text[], \(keys.map(\.id))::text[]) AS k(tenant, id)),
+                    ids AS (SELECT m.tenant, m.message_id FROM k JOIN message_log m ON m.tenant = k.tenant AND m.message_id = k.id
+                            UNION
+                            SELECT m.tenant, m.message_id FROM k JOIN message_log m ON m.tenant = k.tenant AND m.provider_message_id = k.id)
+                    SELECT m.tenant, m.message_id, m.provider_message_id, m.session_id, m.lane, m.node, m.state, m.updated_at
+                    FROM ids JOIN message_log m ON m.tenant = ids.tenant AND m.message_id = ids.message_id
+                    ORDER BY m.tenant, m.message_id
+                    FOR UPDATE OF m
+                    """, on: connection).map(Self.messageRecord)
+                let finals = DeliveryUpdate.apply(batch, to: found)
+                guard !finals.isEmpty else { return }
+                // NULLIF: a provider id is never empty, and arrays of optionals do not bind.
+                try await rows("""
+                    UPDATE message_log m SET provider_message_id = NULLIF(u.provider_message_id, ''), state = u.state, updated_at = u.updated_at
+                    FROM unnest(\(finals.map(\.tenant))::text[], \(finals.map(\.messageID))::text[],
+                                \(finals.map { $0.providerMessageID ?? "" })::text[], \(finals.map(\.state))::text[],
+                                \(finals.map(\.updatedAt))::bigint[]) AS u(tenant, message_id, provider_message_id, state, updated_at)
+                    WHERE m.tenant = u.tenant AND m.message_id = u.message_id
+                    """, on: connection)
             }
         } catch {
             // E.g. a deadlock with a turn commit marking one of these messages replied: each record

@@ -100,6 +100,11 @@ extension PostgresStore {
         return counts
     }
 
+    public func outboxBacklog() async throws -> Int {
+        let rows = try await rows("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'")
+        return Int(try rows.first.map { try StoredRow($0, table: "outbox").get("n", Int64.self) } ?? 0)
+    }
+
     static func outboxRecord(_ postgresRow: PostgresRow) throws -> OutboxRecord {
         let row = StoredRow(postgresRow, table: "outbox")
         let id = try row.get("id", Int64.self), tenant = try row.get("tenant", String.self)

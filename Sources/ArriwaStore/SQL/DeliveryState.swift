@@ -81,4 +81,49 @@ struct DeliveryUpdate: Sendable {
     var providerMessageID: String?
     var state: String
     var at: Int64
+
+    /// The batch's message keys (our id or the provider's), each once.
+    static func keys(_ batch: [DeliveryUpdate]) -> [MessageKey] {
+        Array(Set(batch.map { MessageKey(tenant: $0.tenant, id: $0.messageID) }))
+    }
+
+    /// Applies `batch` in arrival order to `found` (the rows its keys name, looked up by our id and
+    /// by the provider's) exactly as one transaction per record would have: each record finds its
+    /// row by our id first, then by the provider's (an id linked earlier in the batch counts), links
+    /// the provider's id, and moves the state forward only. Returns the rows that changed, each once
+    /// in its final form.
+    static func apply(_ batch: [DeliveryUpdate], to found: [MessageLogRecord]) -> [MessageLogRecord] {
+        var records: [MessageKey: MessageLogRecord] = [:]
+        var byProvider: [MessageKey: MessageKey] = [:]
+        for record in found {
+            let key = MessageKey(tenant: record.tenant, id: record.messageID)
+            records[key] = record
+            if let provider = record.providerMessageID { byProvider[MessageKey(tenant: record.tenant, id: provider)] = key }
+        }
+        var changed: [MessageKey] = []
+        var seen: Set<MessageKey> = []
+        for update in batch {
+            let wanted = MessageKey(tenant: update.tenant, id: update.messageID)
+            guard let key = records[wanted] != nil ? wanted : byProvider[wanted], var record = records[key] else { continue }
+            if let provider = update.providerMessageID {
+                record.providerMessageID = provider
+                byProvider[MessageKey(tenant: record.tenant, id: provider)] = key
+            }
+            if DeliveryState.accepts(update.state, over: record.state) {
+                record.state = update.state
+                record.updatedAt = update.at
+            }
+            if records[key] != record {
+                records[key] = record
+                if seen.insert(key).inserted { changed.append(key) }
+            }
+        }
+        return changed.compactMap { records[$0] }
+    }
+}
+
+/// A message by tenant and id (ours or the provider's).
+struct MessageKey: Hashable, Sendable {
+    var tenant: String
+    var id: String
 }

@@ -36,10 +36,8 @@ extension SQLiteStore {
     private func writeDeliveries(_ batch: [DeliveryUpdate]) async throws {
         try await transaction {
             // The batch's messages by our id and by the provider's (two index look-ups per key).
-            var records: [MessageKey: MessageLogRecord] = [:]
-            var byProvider: [MessageKey: MessageKey] = [:]
-            let keys = Array(Set(batch.map { MessageKey(tenant: $0.tenant, id: $0.messageID) }))
-            for chunk in keys.chunked(Self.rowsPerStatement(columns: 2)) {
+            var found: [MessageLogRecord] = []
+            for chunk in DeliveryUpdate.keys(batch).chunked(Self.rowsPerStatement(columns: 2)) {
                 let rows = try await query("""
                     WITH k(tenant, id) AS (VALUES \(Self.placeholders(rows: chunk.count, columns: 2)))
                     SELECT \(Self.messageColumnsOfM)
@@ -48,32 +46,9 @@ extension SQLiteStore {
                     SELECT \(Self.messageColumnsOfM)
                     FROM k JOIN message_log m ON m.tenant = k.tenant AND m.provider_message_id = k.id
                     """, chunk.flatMap { [.text($0.tenant), .text($0.id)] })
-                for row in rows {
-                    let record = try Self.messageRecord(row)
-                    let key = MessageKey(tenant: record.tenant, id: record.messageID)
-                    records[key] = record
-                    if let provider = record.providerMessageID { byProvider[MessageKey(tenant: record.tenant, id: provider)] = key }
-                }
+                found += try rows.map(Self.messageRecord)
             }
-            // In arrival order: our id first, then the provider's (as `findMessage`).
-            var changed: [MessageKey] = []
-            for update in batch {
-                let wanted = MessageKey(tenant: update.tenant, id: update.messageID)
-                guard let key = records[wanted] != nil ? wanted : byProvider[wanted], var record = records[key] else { continue }
-                if let provider = update.providerMessageID {
-                    record.providerMessageID = provider
-                    byProvider[MessageKey(tenant: record.tenant, id: provider)] = key
-                }
-                if DeliveryState.accepts(update.state, over: record.state) {
-                    record.state = update.state
-                    record.updatedAt = update.at
-                }
-                if records[key] != record {
-                    records[key] = record
-                    changed.append(key)
-                }
-            }
-            let finals = Array(Set(changed)).compactMap { records[$0] }
+            let finals = DeliveryUpdate.apply(batch, to: found)
             for chunk in finals.chunked(Self.rowsPerStatement(columns: 5)) {
                 try await execute("""
                     WITH u(tenant, message_id, provider_message_id, state, updated_at) AS (VALUES \(Self.placeholders(rows: chunk.count, columns: 5)))
@@ -113,8 +88,3 @@ extension SQLiteStore {
     }
 }
 
-/// A message by tenant and id (ours or the provider's).
-struct MessageKey: Hashable, Sendable {
-    var tenant: String
-    var id: String
-}

@@ -115,6 +115,12 @@ extension SQLiteStore {
         }
     }
 
+    public func outboxBacklog() async throws -> Int {
+        try await read {
+            Int(try await query("SELECT COUNT(*) AS n FROM outbox WHERE status = 'pending'", []).first?.int("n") ?? 0)
+        }
+    }
+
     static func outboxRecord(_ row: SQLiteRow) throws -> OutboxRecord {
         let id = try row.int("id"), tenant = try row.string("tenant"), key = try row.string("key"), destination = try row.string("destination")
         let effect = try StoreJSON.decode(Effect.self, from: try row.string("effect"), table: "outbox", key: "\(id) (\(tenant)/\(destination)/\(key))")

@@ -169,8 +169,7 @@ public final class OutboxDispatcher: Service, Sendable {
 
     func refreshBacklog() async {
         do {
-            let counts = try await store.outboxCounts(tenant: nil)
-            metrics.outboxBacklog.record(counts[.pending] ?? 0)
+            metrics.outboxBacklog.record(try await store.outboxBacklog())
         } catch {
             logger.debug("outbox counts failed", metadata: ["error": "\(error)"])
         }
