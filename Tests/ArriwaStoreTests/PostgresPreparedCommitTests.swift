@@ -119,4 +119,77 @@ struct PostgresPreparedCommitTests {
                                                   session: next, expectedTurn: state.turn, releaseLane: true))
         #expect(try await store.session(tenant: Sample.tenant, id: state.id) == next)
     }
+
+    @Test("turn commits marking messages replied and batches of delivery records for the same messages never deadlock")
+    func repliedAndDeliveriesTakeLocksInOneOrder() async throws {
+        let store = try await freshStore(connections: 8)
+        defer { Task { try? await store.shutdown() } }
+        let sessions = 40
+        var states: [String: SessionState] = [:]   // by lane
+        var lastSent: [String: String] = [:]        // by lane
+        // Each session's first turn sends one message.
+        for n in 1...sessions { _ = try await store.appendInbox(Sample.item(n, id: "r0-\(n)")) }
+        var commits: [TurnCommit] = []
+        for claim in try await store.claimLanes(owner: "W", limit: sessions, perLane: 1, now: 10, leaseMillis: 60_000) {
+            let n = try #require(Int(claim.lane.dropFirst("hash-".count)))
+            let state = Sample.session(n)
+            var commit = TurnCommit(tenant: Sample.tenant, lane: claim.lane, owner: "W", now: 20, consumed: claim.entries.map(\.seq),
+                                    session: state, releaseLane: true)
+            commit.add(effects: [Sample.send("s\(n)-m0", session: state)])
+            commits.append(commit)
+            states[claim.lane] = state
+            lastSent[claim.lane] = "s\(n)-m0"
+        }
+        for result in await store.commitTurns(commits) { _ = try result.get() }
+        try #require(states.count == sessions)
+
+        // Rounds of: every lead answers (one shared commit marks each last message replied and sends
+        // the next) while the dispatcher's `sent` and the provider's `delivered` for those same
+        // messages arrive, in shuffled order, batched by the store.
+        for round in 1...10 {
+            for n in 1...sessions { _ = try await store.appendInbox(Sample.item(n, id: "r\(round)-\(n)")) }
+            let claims = try await store.claimLanes(owner: "W", limit: sessions, perLane: 1, now: 100 * Int64(round), leaseMillis: 60_000)
+            try #require(claims.count == sessions)
+            var answers: [TurnCommit] = []
+            var replied: [String] = []
+            for claim in claims {
+                let previous = try #require(states[claim.lane])
+                var next = previous
+                next.turn += 1
+                let n = try #require(Int(claim.lane.dropFirst("hash-".count)))
+                let sent = try #require(lastSent[claim.lane])
+                var commit = TurnCommit(tenant: Sample.tenant, lane: claim.lane, owner: "W", now: 100 * Int64(round) + 50,
+                                        consumed: claim.entries.map(\.seq), session: next, expectedTurn: previous.turn,
+                                        replied: [sent], releaseLane: true)
+                commit.add(effects: [Sample.send("s\(n)-m\(round)", session: next)])
+                answers.append(commit)
+                replied.append(sent)
+                states[claim.lane] = next
+                lastSent[claim.lane] = "s\(n)-m\(round)"
+            }
+            let statuses = (replied.map { ($0, "sent") } + replied.map { ($0, "delivered") }).shuffled()
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for (id, state) in statuses {
+                    group.addTask {
+                        try await store.recordDelivery(tenant: Sample.tenant, messageID: id, providerMessageID: nil, state: state, at: 100 * Int64(round) + 60)
+                    }
+                }
+                // Four shared commits at once, each marking its messages in its own (claim) order.
+                for part in 0..<4 {
+                    let batch = answers.enumerated().filter { $0.offset % 4 == part }.map(\.element)
+                    group.addTask {
+                        for result in await store.commitTurns(batch) { _ = try result.get() }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            for id in replied {
+                #expect(try await store.messageLog(tenant: Sample.tenant, messageID: id)?.state == "replied", "\(id), round \(round)")
+            }
+        }
+        // A deadlock aborts one side: a shared turn commit would have been retried turn by turn, a
+        // batch of delivery records record by record.
+        #expect(store.batchStatistics.alone == 0, "turn commits retried alone: \(store.batchStatistics)")
+        #expect(store.deliveryRecordsAlone == 0, "delivery records retried alone: \(store.deliveryRecordsAlone)")
+    }
 }

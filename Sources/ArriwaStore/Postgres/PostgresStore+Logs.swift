@@ -68,6 +68,7 @@ extension PostgresStore {
             // again on its own, as before batching.
             logger.debug("a batch of delivery records was rolled back; recording each alone",
                          metadata: ["records": "\(batch.count)", "reason": "\(error)"])
+            deliveriesAlone.add(batch.count, ordering: .relaxed)
             var failure: (any Error)?
             for update in batch {
                 do {
@@ -79,6 +80,9 @@ extension PostgresStore {
             if let failure { throw failure }
         }
     }
+
+    /// Delivery records written one by one because the batch they were in failed.
+    var deliveryRecordsAlone: Int { deliveriesAlone.load(ordering: .relaxed) }
 
     public func auditLog(tenant: String, sessionID: String?, limit: Int) async throws -> [AuditRecord] {
         try await rows("""

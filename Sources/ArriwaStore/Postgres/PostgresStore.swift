@@ -42,8 +42,10 @@ public final class PostgresStore: Store {
     /// Up to 4 batches in flight: the next goes out while one waits for its WAL flush.
     let appends = BatchWriter<EncodedInboxItem, InboxAppendResult>(maxInFlight: 4)
     /// Delivery records from concurrent deliveries and status webhooks: one transaction per batch,
-    /// one batch at a time (two concurrent batches could lock the same messages in opposite orders).
+    /// one batch at a time.
     let deliveries = BatchWriter<DeliveryUpdate, Void>(maxBatch: 128)
+    /// Delivery records written again one by one after their batch failed (see `recordDelivery`).
+    let deliveriesAlone = Atomic<Int>(0)
     /// Decoded sessions this store read or wrote (see SessionCache).
     let sessionCache = SharedSessionCache()
     /// Turns `commitTurns` committed in shared statements / alone (see `batchStatistics`).
