@@ -89,8 +89,8 @@ public final class ObservedStore: Store {
     public func claimOutbox(owner: String, limit: Int, now: Int64, leaseMillis: Int64) async throws -> [OutboxRecord] {
         try await base.claimOutbox(owner: owner, limit: limit, now: now, leaseMillis: leaseMillis)
     }
-    public func completeOutbox(id: Int64, owner: String, outcome: OutboxOutcome, now: Int64) async throws {
-        try await base.completeOutbox(id: id, owner: owner, outcome: outcome, now: now)
+    public func completeOutbox(id: Int64, owner: String, outcome: OutboxOutcome, now: Int64, sent: SentMessage?) async throws {
+        try await base.completeOutbox(id: id, owner: owner, outcome: outcome, now: now, sent: sent)
     }
     public func outbox(_ filter: OutboxFilter) async throws -> [OutboxRecord] { try await base.outbox(filter) }
     @discardableResult

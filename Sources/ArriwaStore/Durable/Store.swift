@@ -106,8 +106,11 @@ public protocol Store: Sendable {
 
     /// Leases up to `limit` pending rows due at `now` to `owner` until `now + leaseMillis`.
     func claimOutbox(owner: String, limit: Int, now: Int64, leaseMillis: Int64) async throws -> [OutboxRecord]
-    /// Records the result of one delivery attempt of a claimed row.
-    func completeOutbox(id: Int64, owner: String, outcome: OutboxOutcome, now: Int64) async throws
+    /// Records the result of one delivery attempt of a claimed row and, with `sent`, that the
+    /// channel sent that message (`sent` state and the provider's id in the message log, as
+    /// `recordDelivery` would) — both in one transaction. The message log is written even when the
+    /// row's lease was lost: the message did go out.
+    func completeOutbox(id: Int64, owner: String, outcome: OutboxOutcome, now: Int64, sent: SentMessage?) async throws
     func outbox(_ filter: OutboxFilter) async throws -> [OutboxRecord]
     /// Puts dead (or failed) rows back to pending, due now. Returns how many.
     @discardableResult

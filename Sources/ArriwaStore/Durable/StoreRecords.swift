@@ -194,12 +194,42 @@ public enum OutboxOutcome: Sendable, Hashable {
     case dead(error: String)
 }
 
+/// A message the channel sent: recorded with the outbox row's completion (`Store.completeOutbox`).
+public struct SentMessage: Sendable, Hashable {
+    public var tenant: String
+    /// Our message id.
+    public var messageID: String
+    /// The provider's id for it (e.g. the wamid), when it gave one.
+    public var providerMessageID: String?
+    public var at: Int64
+
+    public init(tenant: String, messageID: String, providerMessageID: String?, at: Int64) {
+        self.tenant = tenant
+        self.messageID = messageID
+        self.providerMessageID = providerMessageID
+        self.at = at
+    }
+
+    /// As a delivery record (`Store.recordDelivery`'s arguments).
+    var update: DeliveryUpdate {
+        DeliveryUpdate(tenant: tenant, messageID: messageID, providerMessageID: providerMessageID, state: DeliveryState.sent, at: at)
+    }
+}
+
+extension Store {
+    /// `completeOutbox` without a sent message.
+    public func completeOutbox(id: Int64, owner: String, outcome: OutboxOutcome, now: Int64) async throws {
+        try await completeOutbox(id: id, owner: owner, outcome: outcome, now: now, sent: nil)
+    }
+}
+
 /// One `completeOutbox` call, as queued for a batched write.
 struct OutboxCompletion: Sendable {
     var id: Int64
     var owner: String
     var outcome: OutboxOutcome
     var now: Int64
+    var sent: SentMessage?
 }
 
 public struct OutboxFilter: Sendable, Hashable {

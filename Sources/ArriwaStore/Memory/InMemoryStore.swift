@@ -261,7 +261,11 @@ public actor InMemoryStore: Store {
         }
     }
 
-    public func completeOutbox(id: Int64, owner: String, outcome: OutboxOutcome, now: Int64) async throws {
+    public func completeOutbox(id: Int64, owner: String, outcome: OutboxOutcome, now: Int64, sent: SentMessage?) async throws {
+        if let sent {
+            try await recordDelivery(tenant: sent.tenant, messageID: sent.messageID, providerMessageID: sent.providerMessageID,
+                                     state: DeliveryState.sent, at: sent.at)
+        }
         guard var row = outboxRows[id], row.owner == owner, row.record.status == .pending else { return }
         switch outcome {
         case .delivered(let remoteID):

@@ -29,10 +29,12 @@ extension PostgresStore {
     }
 
     /// Concurrent completions (the dispatcher delivers many rows at once) are written together:
-    /// one UPDATE from arrays per batch (see BatchWriter). Each row is still guarded by its lease
-    /// owner and `status = 'pending'`, exactly as a single update would be.
-    public func completeOutbox(id: Int64, owner: String, outcome: OutboxOutcome, now: Int64) async throws {
-        try await completions.submit(OutboxCompletion(id: id, owner: owner, outcome: outcome, now: now)) { batch in
+    /// one statement from arrays per batch (see BatchWriter). Each row is still guarded by its lease
+    /// owner and `status = 'pending'`, exactly as a single update would be. The batch's sent
+    /// messages move to `sent` in the message log in the same statement, locked in primary-key
+    /// order as every other writer of the message log locks them (so none deadlocks another).
+    public func completeOutbox(id: Int64, owner: String, outcome: OutboxOutcome, now: Int64, sent: SentMessage?) async throws {
+        try await completions.submit(OutboxCompletion(id: id, owner: owner, outcome: outcome, now: now, sent: sent)) { batch in
             try await self.writeCompletions(batch)
             return batch.map { _ in () }
         }
@@ -50,18 +52,34 @@ extension PostgresStore {
                 kinds.append("dead"); remotes.append(""); hasRemote.append(false); ats.append(0); errors.append(error)
             }
         }
+        // A message is sent once per delivered row; should a batch hold it twice, the later wins.
+        var sent: [MessageKey: SentMessage] = [:]
+        for completion in batch {
+            if let message = completion.sent { sent[MessageKey(tenant: message.tenant, id: message.messageID)] = message }
+        }
+        let messages = Array(sent.values)
         try await rows("""
-            UPDATE outbox o SET
-                status = CASE u.kind WHEN 'delivered' THEN 'delivered' WHEN 'dead' THEN 'dead' ELSE o.status END,
-                delivered_at = CASE WHEN u.kind = 'delivered' THEN u.now ELSE o.delivered_at END,
-                remote_id = CASE WHEN u.kind = 'delivered' THEN (CASE WHEN u.has_remote THEN u.remote END) ELSE o.remote_id END,
-                next_attempt_at = CASE WHEN u.kind = 'retry' THEN u.at ELSE o.next_attempt_at END,
-                last_error = CASE WHEN u.kind = 'delivered' THEN o.last_error ELSE u.error END,
-                owner = NULL
-            FROM unnest(\(batch.map(\.id))::bigint[], \(batch.map(\.owner))::text[], \(kinds)::text[], \(batch.map(\.now))::bigint[],
-                        \(remotes)::text[], \(hasRemote)::boolean[], \(ats)::bigint[], \(errors)::text[])
-                AS u(id, owner, kind, now, remote, has_remote, at, error)
-            WHERE o.id = u.id AND o.owner = u.owner AND o.status = 'pending'
+            WITH done AS (UPDATE outbox o SET
+                    status = CASE u.kind WHEN 'delivered' THEN 'delivered' WHEN 'dead' THEN 'dead' ELSE o.status END,
+                    delivered_at = CASE WHEN u.kind = 'delivered' THEN u.now ELSE o.delivered_at END,
+                    remote_id = CASE WHEN u.kind = 'delivered' THEN (CASE WHEN u.has_remote THEN u.remote END) ELSE o.remote_id END,
+                    next_attempt_at = CASE WHEN u.kind = 'retry' THEN u.at ELSE o.next_attempt_at END,
+                    last_error = CASE WHEN u.kind = 'delivered' THEN o.last_error ELSE u.error END,
+                    owner = NULL
+                FROM unnest(\(batch.map(\.id))::bigint[], \(batch.map(\.owner))::text[], \(kinds)::text[], \(batch.map(\.now))::bigint[],
+                            \(remotes)::text[], \(hasRemote)::boolean[], \(ats)::bigint[], \(errors)::text[])
+                    AS u(id, owner, kind, now, remote, has_remote, at, error)
+                WHERE o.id = u.id AND o.owner = u.owner AND o.status = 'pending' RETURNING 1),
+            sending AS (SELECT m.tenant, m.message_id, s.provider_message_id, s.at FROM message_log m
+                JOIN unnest(\(messages.map(\.tenant))::text[], \(messages.map(\.messageID))::text[],
+                            \(NullableArray(messages.map(\.providerMessageID)))::text[], \(messages.map(\.at))::bigint[])
+                    AS s(tenant, message_id, provider_message_id, at) ON m.tenant = s.tenant AND m.message_id = s.message_id
+                ORDER BY m.tenant, m.message_id FOR UPDATE OF m),
+            marked AS (UPDATE message_log m SET provider_message_id = COALESCE(x.provider_message_id, m.provider_message_id),
+                    state = CASE WHEN \(unescaped: DeliveryState.sql(next: "'sent'", current: "m.state")) THEN 'sent' ELSE m.state END,
+                    updated_at = CASE WHEN \(unescaped: DeliveryState.sql(next: "'sent'", current: "m.state")) THEN x.at ELSE m.updated_at END
+                FROM sending x WHERE m.tenant = x.tenant AND m.message_id = x.message_id RETURNING 1)
+            SELECT (SELECT COUNT(*) FROM done) AS done, (SELECT COUNT(*) FROM marked) AS marked
             """)
     }
 

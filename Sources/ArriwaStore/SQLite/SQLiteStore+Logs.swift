@@ -34,28 +34,31 @@ extension SQLiteStore {
     }
 
     private func writeDeliveries(_ batch: [DeliveryUpdate]) async throws {
-        try await transaction {
-            // The batch's messages by our id and by the provider's (two index look-ups per key).
-            var found: [MessageLogRecord] = []
-            for chunk in DeliveryUpdate.keys(batch).chunked(Self.rowsPerStatement(columns: 2)) {
-                let rows = try await query("""
-                    WITH k(tenant, id) AS (VALUES \(Self.placeholders(rows: chunk.count, columns: 2)))
-                    SELECT \(Self.messageColumnsOfM)
-                    FROM k JOIN message_log m ON m.tenant = k.tenant AND m.message_id = k.id
-                    UNION
-                    SELECT \(Self.messageColumnsOfM)
-                    FROM k JOIN message_log m ON m.tenant = k.tenant AND m.provider_message_id = k.id
-                    """, chunk.flatMap { [.text($0.tenant), .text($0.id)] })
-                found += try rows.map(Self.messageRecord)
-            }
-            let finals = DeliveryUpdate.apply(batch, to: found)
-            for chunk in finals.chunked(Self.rowsPerStatement(columns: 5)) {
-                try await execute("""
-                    WITH u(tenant, message_id, provider_message_id, state, updated_at) AS (VALUES \(Self.placeholders(rows: chunk.count, columns: 5)))
-                    UPDATE message_log SET provider_message_id = u.provider_message_id, state = u.state, updated_at = u.updated_at
-                    FROM u WHERE message_log.tenant = u.tenant AND message_log.message_id = u.message_id
-                    """, chunk.flatMap { [.text($0.tenant), .text($0.messageID), .text($0.providerMessageID), .text($0.state), .int64($0.updatedAt)] })
-            }
+        try await transaction { try await applyDeliveries(batch) }
+    }
+
+    /// Writes `batch` in arrival order, inside the caller's transaction: one look-up and one update.
+    func applyDeliveries(_ batch: [DeliveryUpdate]) async throws {
+        // The batch's messages by our id and by the provider's (two index look-ups per key).
+        var found: [MessageLogRecord] = []
+        for chunk in DeliveryUpdate.keys(batch).chunked(Self.rowsPerStatement(columns: 2)) {
+            let rows = try await query("""
+                WITH k(tenant, id) AS (VALUES \(Self.placeholders(rows: chunk.count, columns: 2)))
+                SELECT \(Self.messageColumnsOfM)
+                FROM k JOIN message_log m ON m.tenant = k.tenant AND m.message_id = k.id
+                UNION
+                SELECT \(Self.messageColumnsOfM)
+                FROM k JOIN message_log m ON m.tenant = k.tenant AND m.provider_message_id = k.id
+                """, chunk.flatMap { [.text($0.tenant), .text($0.id)] })
+            found += try rows.map(Self.messageRecord)
+        }
+        let finals = DeliveryUpdate.apply(batch, to: found)
+        for chunk in finals.chunked(Self.rowsPerStatement(columns: 5)) {
+            try await execute("""
+                WITH u(tenant, message_id, provider_message_id, state, updated_at) AS (VALUES \(Self.placeholders(rows: chunk.count, columns: 5)))
+                UPDATE message_log SET provider_message_id = u.provider_message_id, state = u.state, updated_at = u.updated_at
+                FROM u WHERE message_log.tenant = u.tenant AND message_log.message_id = u.message_id
+                """, chunk.flatMap { [.text($0.tenant), .text($0.messageID), .text($0.providerMessageID), .text($0.state), .int64($0.updatedAt)] })
         }
     }
 

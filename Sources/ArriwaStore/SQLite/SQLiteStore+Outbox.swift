@@ -38,9 +38,10 @@ extension SQLiteStore {
 
     /// Concurrent completions (the dispatcher delivers many rows at once) are written together:
     /// one UPDATE from a VALUES list per batch (see BatchWriter). Each row is still guarded by its
-    /// lease owner and `status = 'pending'`, exactly as a single update would be.
-    public func completeOutbox(id: Int64, owner: String, outcome: OutboxOutcome, now: Int64) async throws {
-        try await completions.submit(OutboxCompletion(id: id, owner: owner, outcome: outcome, now: now)) { batch in
+    /// lease owner and `status = 'pending'`, exactly as a single update would be. The batch's sent
+    /// messages go to the message log in the same transaction (`applyDeliveries`).
+    public func completeOutbox(id: Int64, owner: String, outcome: OutboxOutcome, now: Int64, sent: SentMessage?) async throws {
+        try await completions.submit(OutboxCompletion(id: id, owner: owner, outcome: outcome, now: now, sent: sent)) { batch in
             try await self.writeCompletions(batch)
             return batch.map { _ in () }
         }
@@ -72,6 +73,8 @@ extension SQLiteStore {
                     FROM u WHERE outbox.id = u.id AND outbox.owner = u.owner AND outbox.status = 'pending'
                     """, binds)
             }
+            let sent = batch.compactMap { $0.sent?.update }
+            if !sent.isEmpty { try await applyDeliveries(sent) }
         }
     }
 

@@ -115,18 +115,15 @@ public final class OutboxDispatcher: Service, Sendable {
         var metadata: Logger.Metadata = ["tenant": "\(record.item.tenant)", "destination": "\(record.item.destination)",
                                          "key": "\(record.item.key)", "attempt": "\(record.attempts)"]
         let outcome: OutboxOutcome
+        // A message the channel sent: `sent` in the message log, in the completion's transaction.
+        var sent: SentMessage?
         do {
             let destinations = self.destinations
             let delivered = try await withDeadline(configuration.deliveryTimeout) { try await destinations.deliver(record) }
             outcome = .delivered(remoteID: delivered.remoteID)
             metrics.deliveries.increment()
             if let messageID = delivered.sentMessageID {
-                do {
-                    try await store.recordDelivery(tenant: record.item.tenant, messageID: messageID,
-                                                   providerMessageID: delivered.remoteID, state: "sent", at: await clock.now())
-                } catch {
-                    logger.warning("recording a sent message failed", metadata: metadata.merging(["error": "\(error)"]) { $1 })
-                }
+                sent = SentMessage(tenant: record.item.tenant, messageID: messageID, providerMessageID: delivered.remoteID, at: await clock.now())
             }
         } catch {
             let failure = (error as? DeliveryError) ?? .transient("\(error)")
@@ -149,7 +146,7 @@ public final class OutboxDispatcher: Service, Sendable {
             }
         }
         do {
-            try await store.completeOutbox(id: record.id, owner: configuration.owner, outcome: outcome, now: await clock.now())
+            try await store.completeOutbox(id: record.id, owner: configuration.owner, outcome: outcome, now: await clock.now(), sent: sent)
         } catch {
             metrics.error(.dispatcher)
             logger.error("recording a delivery outcome failed; the lease will expire and the row be redelivered",
