@@ -110,10 +110,15 @@ struct FunnelRound: Codable {
     var p50MS: Double
     var p99MS: Double
     var peakRSSMB: Double
+    /// Outbox rows not yet delivered when the last message committed, and the seconds the
+    /// dispatcher then took to deliver them.
+    var outboxBacklog: Int
+    var drainSeconds: Double
 
     func printLine() {
-        print(String(format: "funnel-5 %@%@ C=%d: %d messages in %.2f s = %.0f msgs/s; ingest→commit p50 %.2f ms, p99 %.2f ms; peak RSS %.0f MB",
-                     store, dispatcher ? "" : " (no dispatcher)", concurrency, messages, seconds, messagesPerSecond, p50MS, p99MS, peakRSSMB))
+        print(String(format: "funnel-5 %@%@ C=%d: %d messages in %.2f s = %.0f msgs/s; ingest→commit p50 %.2f ms, p99 %.2f ms; peak RSS %.0f MB%@",
+                     store, dispatcher ? "" : " (no dispatcher)", concurrency, messages, seconds, messagesPerSecond, p50MS, p99MS, peakRSSMB,
+                     dispatcher ? String(format: "; outbox backlog at the end %d rows, delivered in %.2f s", outboxBacklog, drainSeconds) : ""))
     }
 }
 
@@ -218,6 +223,17 @@ struct FunnelRun {
             return all
         }
         let seconds = Double(monotonicNanos() - start) / 1e9
+        // What the dispatcher still had to deliver when the last message committed, and how long
+        // it took to finish (so a run leaves no backlog to the next, and a dispatcher that falls
+        // behind shows).
+        let backlog = (try? await store.outboxBacklog()) ?? -1
+        let drainStart = monotonicNanos()
+        if dispatch {
+            while (try? await store.outboxBacklog()) ?? 0 > 0, monotonicNanos() - drainStart < 60_000_000_000 {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        let drainSeconds = Double(monotonicNanos() - drainStart) / 1e9
         await group.triggerGracefulShutdown()
         _ = try? await services.value
 
@@ -248,6 +264,6 @@ struct FunnelRun {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return (FunnelRound(store: url.redactedDescription, dispatcher: dispatch, concurrency: concurrency, sessions: sessions, messages: messages, seconds: seconds,
                             messagesPerSecond: Double(messages) / seconds, p50MS: percentile(0.50), p99MS: percentile(0.99),
-                            peakRSSMB: Double(usage.ru_maxrss) / 1024), problems)
+                            peakRSSMB: Double(usage.ru_maxrss) / 1024, outboxBacklog: backlog, drainSeconds: drainSeconds), problems)
     }
 }

@@ -13,21 +13,4 @@ extension TurnCommit {
         let scheduled = Set(schedule.map(\.timer.id))
         return Array(Set(cancel.filter { !scheduled.contains($0) })).sorted()
     }
-
-    /// Outbox keys (`destination/key`) refused as duplicates, given which (destination, key)
-    /// pairs were inserted now: the first occurrence of an inserted pair is new, any other is not.
-    func duplicateOutboxKeys(inserted: Set<OutboxPair>) -> [String] {
-        var remaining = inserted
-        var duplicates: [String] = []
-        for item in outbox {
-            let pair = OutboxPair(destination: item.destination, key: item.key)
-            if remaining.remove(pair) == nil { duplicates.append("\(item.destination)/\(item.key)") }
-        }
-        return duplicates
-    }
-}
-
-struct OutboxPair: Hashable, Sendable {
-    var destination: String
-    var key: String
 }
