@@ -41,6 +41,7 @@ struct DurableFunnelBenchmark: AsyncParsableCommand {
     @Option(help: "Turn-worker loops in this process.") var workers = 2
     @Option(help: "Lanes one worker loop leases per claim (amortises the claim transaction).") var lanesPerClaim = 256
     @Flag(inversion: .prefixedNo, help: "Run the outbox dispatcher during the run (it shares the database).") var dispatch = true
+    @Option(help: "Deliveries the dispatcher keeps in flight.") var dispatchConcurrency = OutboxDispatcher.Configuration().concurrency
     @Option(help: "Tenant directory to deploy: flows/funnel-5 does exactly the workload's work per message; flows/demo-clinic fans each conversion out to three sinks (4.4 outbox rows per message instead of 1.8).")
     var tenant = "flows/funnel-5"
     @Flag(help: "Also run pgbench with the same SQL per message (postgres only; pgbench on PATH).") var pgbench = false
@@ -56,6 +57,7 @@ struct DurableFunnelBenchmark: AsyncParsableCommand {
     func validate() throws {
         guard sessions >= 1 else { throw ValidationError("--sessions must be at least 1") }
         guard workers >= 1 else { throw ValidationError("--workers must be at least 1") }
+        guard dispatchConcurrency >= 1 else { throw ValidationError("--dispatch-concurrency must be at least 1") }
         _ = try levels()
     }
 
@@ -66,7 +68,7 @@ struct DurableFunnelBenchmark: AsyncParsableCommand {
         var problems: [String] = []
         for c in try levels() {
             let run = FunnelRun(url: url, sessions: sessions, concurrency: c, workers: workers, lanesPerClaim: lanesPerClaim, dispatch: dispatch,
-                                tenant: tenant)
+                                dispatchConcurrency: dispatchConcurrency, tenant: tenant)
             let (round, roundProblems) = try await run.run()
             results.append(round)
             problems += roundProblems
@@ -168,6 +170,7 @@ struct FunnelRun {
     var workers: Int
     var lanesPerClaim: Int
     var dispatch: Bool
+    var dispatchConcurrency: Int
     var tenant: String
 
     func run() async throws -> (FunnelRound, [String]) {
@@ -188,7 +191,8 @@ struct FunnelRun {
                                                          await waiters.committed(entry.item.dedupeKey, state: state, at: monotonicNanos())
                                                      }),
                                 signal: signal, logger: logger)
-        let dispatcher = OutboxDispatcher(store: store, destinations: Destinations(), logger: logger)
+        let dispatcher = OutboxDispatcher(store: store, destinations: Destinations(), configuration: .init(concurrency: dispatchConcurrency),
+                                          logger: logger)
         let group = ServiceGroup(configuration: .init(services: dispatch ? [worker, dispatcher] : [worker], gracefulShutdownSignals: [], logger: logger))
         let services = Task { try await group.run() }
 
