@@ -41,8 +41,24 @@ extension SQLiteStore {
     /// Two statements: lease the free lanes with the oldest pending entries (one upsert that
     /// returns what it took), then read the pending entries of every lane this owner holds, at
     /// most `perLane` each (a window function), in arrival order.
+    ///
+    /// A poll that would claim nothing never takes the writing connection: the reading one is
+    /// asked first whether any pending entry's lane is free (a worker woken with every new entry
+    /// already leased by another used to spend a write transaction of two statements finding that
+    /// out — 7 % of the writer's time at funnel-5 C = 64). The answer may be stale by the time the
+    /// claim runs; the claim decides, and an entry appended after the check wakes the workers.
     public func claimLanes(owner: String, limit: Int, perLane: Int, now: Int64, leaseMillis: Int64) async throws -> [LaneClaim] {
         guard limit > 0 else { return [] }
+        if reader != nil {
+            let free = try await read {
+                try await query("""
+                    SELECT 1 AS free FROM inbox i WHERE i.status = 'pending'
+                        AND NOT EXISTS (SELECT 1 FROM lanes l WHERE l.tenant = i.tenant AND l.lane = i.lane AND l.lease_until > ?)
+                    LIMIT 1
+                    """, [.int64(now)])
+            }
+            guard !free.isEmpty else { return [] }
+        }
         let until = now + leaseMillis
         return try await transaction {
             // Lanes with pending entries that nobody holds (no lease, or an expired one), oldest entry
