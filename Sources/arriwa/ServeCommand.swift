@@ -55,6 +55,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Concurrent turn workers in this process (default 4).", valueName: "n"))
     var workers: Int?
 
+    @Option(name: .customLong("dispatch-concurrency"),
+            help: ArgumentHelp("Outbox deliveries in flight at once in this process (default 256; ARRIWA_DISPATCH_CONCURRENCY).", valueName: "n"))
+    var dispatchConcurrency: Int?
+
     @Option(name: .customLong("deploy"),
             help: ArgumentHelp("Validate a tenant directory and store it as the tenant's active version before serving (repeatable).",
                                valueName: "tenant-dir"))
@@ -136,7 +140,8 @@ struct ServeCommand: AsyncParsableCommand {
             try? await store.shutdown()
             throw ExitCode(2)
         }
-        let dispatcher = OutboxDispatcher(store: store, destinations: destinations, metrics: metrics)
+        let dispatcher = OutboxDispatcher(store: store, destinations: destinations,
+                                          configuration: .init(concurrency: settings.dispatchConcurrency), metrics: metrics)
         let pruner = RetentionPruner(store: store, configuration: .init(retentionDays: settings.retentionDays))
         let host = settings.host
         let app = ArriwaHTTPServer.makeApplication(

@@ -8,6 +8,7 @@ struct ServeSettings {
     var host: String
     var port: Int
     var workers: Int
+    var dispatchConcurrency: Int
     var logFormat: ServeCommand.LogFormat
     var logLevel: Logger.Level
     var retentionDays: Int
@@ -29,6 +30,12 @@ struct ServeSettings {
             throw ValidationError("workers must be 1…256 (--workers or ARRIWA_WORKERS)")
         }
         self.workers = workers
+        let dispatch = command.dispatchConcurrency ?? value("ARRIWA_DISPATCH_CONCURRENCY").map { Int($0) ?? -1 }
+            ?? OutboxDispatcher.Configuration().concurrency
+        guard (1...4096).contains(dispatch) else {
+            throw ValidationError("dispatch concurrency must be 1…4096 (--dispatch-concurrency or ARRIWA_DISPATCH_CONCURRENCY)")
+        }
+        dispatchConcurrency = dispatch
         let formatText = command.logFormat?.rawValue ?? value("ARRIWA_LOG_FORMAT") ?? "text"
         guard let format = ServeCommand.LogFormat(rawValue: formatText) else {
             throw ValidationError("log format must be text or json (--log-format or ARRIWA_LOG_FORMAT)")

@@ -50,6 +50,16 @@ import Testing
         return dir
     }
 
+    @Test("serve refuses a dispatch concurrency out of range before opening anything, naming the flag and the variable")
+    func serveRefusesABadDispatchConcurrency() throws {
+        let database = FileManager.default.temporaryDirectory.appendingPathComponent("arriwa-serve-\(UUID().uuidString).db").path
+        defer { try? FileManager.default.removeItem(atPath: database) }
+        let result = try arriwa(["serve", "--database-url", "sqlite:\(database)", "--dispatch-concurrency", "0"])
+        #expect(result.status == 2, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("dispatch concurrency must be 1…4096 (--dispatch-concurrency or ARRIWA_DISPATCH_CONCURRENCY)"))
+        #expect(!FileManager.default.fileExists(atPath: database), "nothing is opened before the settings are valid")
+    }
+
     @Test func demoTenantTestsPass() throws {
         let result = try arriwa(["test", "flows/demo-clinic"])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
