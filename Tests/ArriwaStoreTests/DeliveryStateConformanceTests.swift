@@ -53,6 +53,51 @@ import Testing
         }
     }
 
+    @Test("a delivered send's completion records the message as sent with the provider's id, also when the row's lease was lost",
+          arguments: StoreFixture.allCases)
+    func completionRecordsTheSentMessage(_ fixture: StoreFixture) async throws {
+        let store = try await storeWithMessages(fixture, ids: ["msg-1", "msg-2", "msg-3"])
+        defer { Task { try? await store.shutdown() } }
+        let rows = try await store.claimOutbox(owner: "D1", limit: 10, now: 10, leaseMillis: 1_000)
+        try #require(rows.map(\.item.key) == ["msg-1", "msg-2", "msg-3"])
+
+        // Concurrent completions (written in batches): two delivered sends, one retried.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await store.completeOutbox(id: rows[0].id, owner: "D1", outcome: .delivered(remoteID: "wamid.1"), now: 20,
+                                               sent: SentMessage(tenant: Sample.tenant, messageID: "msg-1", providerMessageID: "wamid.1", at: 20))
+            }
+            group.addTask {
+                try await store.completeOutbox(id: rows[1].id, owner: "D1", outcome: .delivered(remoteID: nil), now: 21,
+                                               sent: SentMessage(tenant: Sample.tenant, messageID: "msg-2", providerMessageID: nil, at: 21))
+            }
+            group.addTask {
+                try await store.completeOutbox(id: rows[2].id, owner: "D1", outcome: .retry(at: 2_000, error: "HTTP 503"), now: 22)
+            }
+            try await group.waitForAll()
+        }
+        let first = try #require(try await store.messageLog(tenant: Sample.tenant, messageID: "wamid.1"))
+        #expect(first.messageID == "msg-1" && first.state == "sent" && first.updatedAt == 20)
+        let second = try #require(try await store.messageLog(tenant: Sample.tenant, messageID: "msg-2"))
+        #expect(second.state == "sent" && second.providerMessageID == nil && second.updatedAt == 21)
+        #expect(try await store.messageLog(tenant: Sample.tenant, messageID: "msg-3")?.state == "pending", "a retried row sent nothing")
+        #expect(try await store.outboxCounts(tenant: Sample.tenant) == [.delivered: 2, .pending: 1])
+
+        // msg-3's lease runs out and D2 takes it; D1's late success still records the message it
+        // sent, but completes nothing (D2 owns the row now).
+        let taken = try await store.claimOutbox(owner: "D2", limit: 10, now: 2_000, leaseMillis: 1_000)
+        #expect(taken.map(\.item.key) == ["msg-3"])
+        try await store.completeOutbox(id: rows[2].id, owner: "D1", outcome: .delivered(remoteID: "wamid.3"), now: 2_001,
+                                       sent: SentMessage(tenant: Sample.tenant, messageID: "msg-3", providerMessageID: "wamid.3", at: 2_001))
+        #expect(try await store.messageLog(tenant: Sample.tenant, messageID: "wamid.3")?.state == "sent")
+        #expect(try await store.outboxCounts(tenant: Sample.tenant) == [.delivered: 2, .pending: 1])
+        // A later status never moves back: `read` then a repeated `sent` completion keeps `read`.
+        try await store.recordDelivery(tenant: Sample.tenant, messageID: "wamid.1", providerMessageID: nil, state: "read", at: 30)
+        try await store.completeOutbox(id: rows[0].id, owner: "D1", outcome: .delivered(remoteID: "wamid.1"), now: 40,
+                                       sent: SentMessage(tenant: Sample.tenant, messageID: "msg-1", providerMessageID: "wamid.1", at: 40))
+        #expect(try await store.messageLog(tenant: Sample.tenant, messageID: "msg-1").map { ($0.state, $0.updatedAt) } ?? ("", 0) == ("read", 30))
+    }
+
     @Test("concurrent records (sent with the provider's id, then statuses by that id) each land as if applied alone, in arrival order",
           arguments: StoreFixture.allCases)
     func concurrentRecords(_ fixture: StoreFixture) async throws {
