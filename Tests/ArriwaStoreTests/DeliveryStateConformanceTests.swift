@@ -98,6 +98,22 @@ import Testing
         #expect(try await store.messageLog(tenant: Sample.tenant, messageID: "msg-1").map { ($0.state, $0.updatedAt) } ?? ("", 0) == ("read", 30))
     }
 
+    @Test("an id that is one message's own and another's provider id finds the message it is the own id of", arguments: StoreFixture.allCases)
+    func ownIDWins(_ fixture: StoreFixture) async throws {
+        let store = try await storeWithMessages(fixture, ids: ["own-1", "own-2"])
+        defer { Task { try? await store.shutdown() } }
+        // own-1 is known to the provider as "own-2", the other message's own id.
+        try await store.recordDelivery(tenant: Sample.tenant, messageID: "own-1", providerMessageID: "own-2", state: "sent", at: 10)
+        #expect(try await store.messageLog(tenant: Sample.tenant, messageID: "own-2")?.messageID == "own-2")
+        // A status naming "own-2" moves own-2, not own-1.
+        try await store.recordDelivery(tenant: Sample.tenant, messageID: "own-2", providerMessageID: nil, state: "failed", at: 20)
+        #expect(try await logState(store, "own-2").map { "\($0.state)@\($0.at)" } == "failed@20")
+        #expect(try await logState(store, "own-1").map { "\($0.state)@\($0.at)" } == "sent@10")
+        // The provider's id alone still finds own-1.
+        try await store.recordDelivery(tenant: Sample.tenant, messageID: "own-1", providerMessageID: nil, state: "delivered", at: 30)
+        #expect(try await logState(store, "own-1").map { "\($0.state)@\($0.at)" } == "delivered@30")
+    }
+
     @Test("concurrent records (sent with the provider's id, then statuses by that id) each land as if applied alone, in arrival order",
           arguments: StoreFixture.allCases)
     func concurrentRecords(_ fixture: StoreFixture) async throws {

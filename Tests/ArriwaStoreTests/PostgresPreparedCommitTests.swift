@@ -36,6 +36,22 @@ struct PostgresPreparedCommitTests {
         #expect(try rows.first?.decode(String.self) == "force_custom_plan")
     }
 
+    @Test("the store's connections have bitmap scans off, so queue scans are plain index scans that mark consumed entries dead")
+    func noBitmapScans() async throws {
+        let store = try await oneConnectionStore()
+        defer { Task { try? await store.shutdown() } }
+        #expect(try await store.rows("SHOW enable_bitmapscan").first?.decode(String.self) == "off")
+        // A message looked up by either id is found by two index lookups, one per id: an OR of the
+        // two (a bitmap OR before) would now scan every message of the tenant.
+        let literals = ["$1": "'t'", "$2": "'m'", "$3": "NULL::text", "$4": "'sent'", "$5": "1"]
+        let sql = literals.reduce(DeliveryStatement.sql) { $0.replacingOccurrences(of: $1.key, with: $1.value) }
+        let plan = try await store.rows(PostgresQuery(unsafeSQL: "EXPLAIN (FORMAT TEXT) " + sql))
+            .map { try $0.decode(String.self) }.joined(separator: "\n")
+        let indexConditions = plan.split(separator: "\n").filter { $0.contains("Index Cond") }.joined(separator: "\n")
+        #expect(indexConditions.contains("(message_id = 'm'::text)") && indexConditions.contains("(provider_message_id = 'm'::text)")
+                && !plan.contains("Seq Scan") && !plan.contains("Bitmap"), "\(plan)")
+    }
+
     @Test("one connection runs the prepared commit again and again: new turns, updates, batches and a rejected stale turn")
     func reusedOnOneConnection() async throws {
         let store = try await oneConnectionStore()

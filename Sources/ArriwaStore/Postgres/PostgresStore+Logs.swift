@@ -6,12 +6,15 @@ extension PostgresStore {
         try await rows(Self.findMessage(tenant: tenant, messageID: messageID)).first.map(Self.messageRecord)
     }
 
-    /// Our id first, then the provider's.
+    /// Our id first, then the provider's: two index lookups, one per key (an `OR` of the two would
+    /// need a bitmap scan, which the store's connections avoid — see `PostgresStore.open`).
     private static func findMessage(tenant: String, messageID: String) -> PostgresQuery {
         """
-        SELECT tenant, message_id, provider_message_id, session_id, lane, node, state, updated_at FROM message_log
-        WHERE tenant = \(tenant) AND (message_id = \(messageID) OR provider_message_id = \(messageID))
-        ORDER BY message_id = \(messageID) DESC LIMIT 1
+        SELECT tenant, message_id, provider_message_id, session_id, lane, node, state, updated_at FROM (
+            SELECT *, 0 AS preference FROM message_log WHERE tenant = \(tenant) AND message_id = \(messageID)
+            UNION ALL
+            SELECT *, 1 FROM message_log WHERE tenant = \(tenant) AND provider_message_id = \(messageID)
+        ) found ORDER BY preference LIMIT 1
         """
     }
 
@@ -124,8 +127,13 @@ struct DeliveryStatement: PostgresPreparedStatement {
         return """
             WITH target AS (
                 SELECT tenant, message_id FROM message_log
-                WHERE tenant = $1 AND (message_id = $2 OR provider_message_id = $2)
-                ORDER BY message_id = $2 DESC LIMIT 1 FOR UPDATE)
+                WHERE tenant = $1 AND message_id = (
+                    SELECT id FROM (
+                        SELECT message_id AS id, 0 AS preference FROM message_log WHERE tenant = $1 AND message_id = $2
+                        UNION ALL
+                        SELECT message_id, 1 FROM message_log WHERE tenant = $1 AND provider_message_id = $2
+                    ) found ORDER BY preference LIMIT 1)
+                FOR UPDATE)
             UPDATE message_log m SET provider_message_id = COALESCE($3, m.provider_message_id),
                 state = CASE WHEN \(accepts) THEN $4::text ELSE m.state END,
                 updated_at = CASE WHEN \(accepts) THEN $5 ELSE m.updated_at END
