@@ -23,23 +23,23 @@ enum Pgbench {
         defer { try? FileManager.default.removeItem(at: dir) }
 
         let setup = """
-            CREATE TABLE IF NOT EXISTS pgb_inbox (LIKE inbox INCLUDING ALL);
-            CREATE TABLE IF NOT EXISTS pgb_sessions (LIKE sessions INCLUDING ALL);
-            CREATE TABLE IF NOT EXISTS pgb_outbox (LIKE outbox INCLUDING ALL);
-            CREATE TABLE IF NOT EXISTS pgb_timers (LIKE timers INCLUDING ALL);
-            CREATE TABLE IF NOT EXISTS pgb_payloads (name TEXT PRIMARY KEY, doc JSONB NOT NULL);
-            TRUNCATE pgb_inbox, pgb_sessions, pgb_outbox, pgb_timers, pgb_payloads;
-            INSERT INTO pgb_payloads VALUES ('state', \(literal(payloads.state))::jsonb), ('event', \(literal(payloads.event))::jsonb),
-              ('send', \(literal(payloads.send))::jsonb), ('emit', \(literal(payloads.emit))::jsonb),
-              ('timer', \(literal(payloads.timer))::jsonb), ('timer_event', \(literal(payloads.timerEvent))::jsonb);
+            DROP TABLE IF EXISTS pgb_inbox, pgb_sessions, pgb_outbox, pgb_timers, pgb_payloads;
+            CREATE TABLE pgb_inbox (LIKE inbox INCLUDING ALL);
+            CREATE TABLE pgb_sessions (LIKE sessions INCLUDING ALL);
+            CREATE TABLE pgb_outbox (LIKE outbox INCLUDING ALL);
+            CREATE TABLE pgb_timers (LIKE timers INCLUDING ALL);
+            CREATE TABLE pgb_payloads (name TEXT PRIMARY KEY, doc TEXT NOT NULL);
+            INSERT INTO pgb_payloads VALUES ('state', \(literal(payloads.state))), ('event', \(literal(payloads.event))),
+              ('send', \(literal(payloads.send))), ('emit', \(literal(payloads.emit))),
+              ('timer', \(literal(payloads.timer))), ('timer_event', \(literal(payloads.timerEvent)));
             INSERT INTO pgb_sessions (tenant, id, lane, subscriber_id, flow_version, status, turn, wait_token, last_inbound_at, opted_out,
                                       snoozed_until, human_active, attribution, referral_raw, state, created_at, updated_at)
               SELECT 'pgb', 'sess-' || g, 'lane-' || g, 'sub-' || g, 'v1', 'waiting', 1, 1, 0, false, NULL, false, '{}'::jsonb, NULL,
-                     \(literal(payloads.state))::jsonb, 0, 0
+                     \(literal(payloads.state)), 0, 0
               FROM generate_series(1, \(sessions)) AS g;
             INSERT INTO pgb_timers (tenant, id, lane, session_id, due_at, spec, dedupe_key, event)
-              SELECT 'pgb', 'timer-' || g, 'lane-' || g, 'sess-' || g, 900000, \(literal(payloads.timer))::jsonb, 'timer-' || g,
-                     \(literal(payloads.timerEvent))::jsonb
+              SELECT 'pgb', 'timer-' || g, 'lane-' || g, 'sess-' || g, 900000, \(literal(payloads.timer)), 'timer-' || g,
+                     \(literal(payloads.timerEvent))
               FROM generate_series(1, \(sessions)) AS g;
             VACUUM ANALYZE pgb_inbox, pgb_sessions, pgb_outbox, pgb_timers, pgb_payloads;
             """

@@ -121,8 +121,8 @@ struct PostgresPreparedCommitTests {
             """)
         #expect(try await store.rows("SELECT pg_typeof(state)::text FROM sessions").first?.decode(String.self) == "jsonb")
 
-        #expect(try await store.migrate() == [3])
-        #expect(try await store.schemaVersion() == 3)
+        #expect(try await store.migrate() == [3, 4])
+        #expect(try await store.schemaVersion() == 4)
         #expect(try await store.rows("SELECT pg_typeof(state)::text FROM sessions").first?.decode(String.self) == "text")
         #expect(try await store.session(tenant: Sample.tenant, id: state.id) == state)
         // And the next turn writes it as text.
@@ -134,6 +134,49 @@ struct PostgresPreparedCommitTests {
         _ = try await store.commitTurn(TurnCommit(tenant: Sample.tenant, lane: claim.lane, owner: "W", now: 20, consumed: claim.entries.map(\.seq),
                                                   session: next, expectedTurn: state.turn, releaseLane: true))
         #expect(try await store.session(tenant: Sample.tenant, id: state.id) == next)
+    }
+
+    @Test("migration 4 turns a version-3 database's queued jsonb documents into text: a pending entry, effect and timer read back the same")
+    func queueDocumentsAsText() async throws {
+        let store = try await freshStore(connections: 2, migrated: false)
+        defer { Task { try? await store.shutdown() } }
+        try await store.rows("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)")
+        for migration in PostgresSchema.migrations where migration.version <= 3 {
+            for statement in migration.statements { try await store.rows(PostgresQuery(unsafeSQL: statement)) }
+            try await store.rows("INSERT INTO schema_migrations (version, applied_at) VALUES (\(Int32(migration.version)), 0)")
+        }
+        // What a version-3 store left queued: an inbound entry, an undelivered send, a pending nudge.
+        let state = Sample.session(1)
+        let item = Sample.item(1, id: "queued-1"), effect = Sample.send("m-1", session: state), timer = Sample.timer(state, due: 5_000)
+        let event = try StoreJSON.encode(item.event, what: "event"), effectJSON = try StoreJSON.encode(effect, what: "effect")
+        let spec = try StoreJSON.encode(timer, what: "timer"), fired = try StoreJSON.encode(EngineEvent.timer(TimerFired(timer)), what: "fired")
+        try await store.rows("""
+            INSERT INTO inbox (tenant, lane, dedupe_key, kind, event, received_at, status)
+            VALUES (\(Sample.tenant), 'hash-1', 'queued-1', 'message', \(event)::jsonb, 1000, 'pending')
+            """)
+        try await store.rows("""
+            INSERT INTO outbox (tenant, key, destination, session_id, lane, effect, available_at, status, attempts, next_attempt_at, created_at)
+            VALUES (\(Sample.tenant), 'm-1', 'channel', \(state.id), 'hash-1', \(effectJSON)::jsonb, 0, 'pending', 0, 0, 0)
+            """)
+        try await store.rows("""
+            INSERT INTO timers (tenant, id, lane, session_id, due_at, spec, dedupe_key, event)
+            VALUES (\(Sample.tenant), \(timer.id), 'hash-1', \(state.id), 5000, \(spec)::jsonb, 'nudge-1', \(fired)::jsonb)
+            """)
+
+        #expect(try await store.migrate() == [4])
+        let types = try await store.rows("""
+            SELECT (SELECT pg_typeof(event)::text FROM inbox), (SELECT pg_typeof(effect)::text FROM outbox),
+                   (SELECT pg_typeof(spec)::text || ',' || pg_typeof(event)::text FROM timers)
+            """).first.map { try $0.decode((String, String, String).self) }
+        #expect(types.map { "\($0.0) \($0.1) \($0.2)" } == "text text text,text")
+        // Each reads back as it was queued, and the nudge still fires into the inbox.
+        let claim = try #require(try await store.claimLanes(owner: "W", limit: 1, perLane: 10, now: 10, leaseMillis: 10_000).first)
+        #expect(claim.entries.map(\.item.event) == [item.event])
+        #expect(try await store.claimOutbox(owner: "D", limit: 10, now: 10, leaseMillis: 10_000).map(\.item.effect) == [effect])
+        #expect(try await store.pendingTimers(tenant: Sample.tenant, sessionID: state.id).map(\.timer) == [timer])
+        #expect(try await store.promoteDueTimers(now: 6_000, limit: 10) == 1)
+        let timerEvent = try await store.rows("SELECT event FROM inbox WHERE dedupe_key = 'nudge-1'").first?.decode(String.self)
+        #expect(try timerEvent.map { try StoreJSON.decode(EngineEvent.self, from: $0, table: "inbox", key: "nudge-1") } == .timer(TimerFired(timer)))
     }
 
     @Test("turn commits marking messages replied and batches of delivery records for the same messages never deadlock")

@@ -119,5 +119,18 @@ enum PostgresSchema {
             $$
             """,
         ]),
+        // The queue tables' documents are written once and only ever read whole, by this code
+        // (no SQL looks inside them): as TEXT the server no longer parses each one into jsonb on
+        // insert and prints it back on every read — an inbound event, 1.8 effects, a timer's spec
+        // and event per message. The table rewrite takes an exclusive lock for as long as it
+        // copies the rows: migrate a large deployment after pruning (`arriwa prune`), or in a
+        // quiet hour. The message log leaves a sixth of each page free, so the state changes that
+        // touch no indexed column (replied, delivered, read) are HOT updates on the same page.
+        SchemaMigration(version: 4, name: "queue documents as text", statements: [
+            "ALTER TABLE inbox ALTER COLUMN event TYPE TEXT USING event::text",
+            "ALTER TABLE outbox ALTER COLUMN effect TYPE TEXT USING effect::text",
+            "ALTER TABLE timers ALTER COLUMN spec TYPE TEXT USING spec::text, ALTER COLUMN event TYPE TEXT USING event::text",
+            "ALTER TABLE message_log SET (fillfactor = 85)",
+        ]),
     ]
 }

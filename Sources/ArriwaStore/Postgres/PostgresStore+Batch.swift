@@ -65,7 +65,7 @@ extension PostgresStore {
     }
 
     /// One statement for the lot (atomic on its own, one round trip, one commit): data-modifying
-    /// CTEs write every table from JSON record sets, and the final SELECT checks every lease,
+    /// CTEs write every table from arrays bound one per column, and the final SELECT checks every lease,
     /// consumed entry and session turn, aborting the statement when one fails. Then each turn
     /// commits alone (`commitTurn`), so each gets its own answer.
     public func commitTurns(_ commits: [TurnCommit]) async -> [Result<TurnCommitResult, any Error>] {
@@ -113,7 +113,7 @@ extension PostgresStore {
 struct BatchTurnStatement: PostgresPreparedStatement {
     typealias Row = PostgresRow
 
-    static let name = "arriwa_commit_turns_v2"
+    static let name = "arriwa_commit_turns_v3"
 
     /// The outbox rows the statement stored, from its `inserted` column.
     static func stored(_ row: PostgresRow) throws -> Set<OutboxTriple> {
@@ -188,11 +188,11 @@ struct BatchTurnStatement: PostgresPreparedStatement {
                 ON CONFLICT (tenant, lane) DO NOTHING),
             cancelled AS (DELETE FROM timers t USING \(cancels) WHERE t.tenant = r.tenant AND t.id = r.id),
             scheduled AS (INSERT INTO timers (tenant, id, lane, session_id, due_at, spec, dedupe_key, event)
-                SELECT r.tenant, r.id, r.lane, r.session_id, r.due_at, r.spec::jsonb, r.dedupe_key, r.event::jsonb FROM \(timers)
+                SELECT r.tenant, r.id, r.lane, r.session_id, r.due_at, r.spec, r.dedupe_key, r.event FROM \(timers)
                 ON CONFLICT (tenant, id) DO UPDATE SET lane = EXCLUDED.lane, session_id = EXCLUDED.session_id, due_at = EXCLUDED.due_at,
                     spec = EXCLUDED.spec, dedupe_key = EXCLUDED.dedupe_key, event = EXCLUDED.event),
             ob AS (INSERT INTO outbox (tenant, key, destination, session_id, lane, effect, available_at, status, attempts, next_attempt_at, created_at)
-                SELECT r.tenant, r.key, r.destination, r.session_id, r.lane, r.effect::jsonb, r.available_at, 'pending', 0, r.available_at, r.now
+                SELECT r.tenant, r.key, r.destination, r.session_id, r.lane, r.effect, r.available_at, 'pending', 0, r.available_at, r.now
                 FROM \(outbox) ORDER BY r.ord
                 ON CONFLICT (tenant, destination, key) DO NOTHING RETURNING tenant, destination, key),
             messages AS (INSERT INTO message_log (tenant, message_id, provider_message_id, session_id, lane, node, state, updated_at)

@@ -16,7 +16,7 @@ extension PostgresStore {
         // within the batch is stored once, for its first occurrence.
         let rows = try await rows("""
             INSERT INTO inbox (tenant, lane, dedupe_key, kind, event, received_at, status)
-            SELECT tenant, lane, dedupe_key, kind, event::jsonb, received_at, 'pending'
+            SELECT tenant, lane, dedupe_key, kind, event, received_at, 'pending'
             FROM unnest(\(batch.map(\.tenant))::text[], \(batch.map(\.lane))::text[], \(batch.map(\.dedupeKey))::text[],
                         \(batch.map(\.kind.rawValue))::text[], \(events)::text[], \(batch.map(\.receivedAt))::bigint[])
                 WITH ORDINALITY AS b(tenant, lane, dedupe_key, kind, event, received_at, n)
@@ -60,7 +60,7 @@ extension PostgresStore {
             lanes.append(try row.get("lane"))
         }
         let entries = try await rows("""
-            SELECT e.seq, e.tenant, e.lane, e.dedupe_key, e.kind, e.event::text AS event, e.received_at
+            SELECT e.seq, e.tenant, e.lane, e.dedupe_key, e.kind, e.event, e.received_at
             FROM unnest(\(tenants)::text[], \(lanes)::text[]) AS c(tenant, lane)
             CROSS JOIN LATERAL (
                 SELECT * FROM inbox i WHERE i.tenant = c.tenant AND i.lane = c.lane AND i.status = 'pending' ORDER BY i.seq LIMIT \(perLane)

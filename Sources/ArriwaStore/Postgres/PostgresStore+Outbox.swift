@@ -3,7 +3,7 @@ import PostgresNIO
 
 extension PostgresStore {
     static let outboxColumns = """
-        o.id, o.tenant, o.key, o.destination, o.session_id, o.lane, o.effect::text AS effect, o.available_at, o.status, o.attempts,
+        o.id, o.tenant, o.key, o.destination, o.session_id, o.lane, o.effect, o.available_at, o.status, o.attempts,
         o.next_attempt_at, o.last_error, o.created_at, o.delivered_at, o.remote_id
         """
 

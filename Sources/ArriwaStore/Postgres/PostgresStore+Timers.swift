@@ -28,7 +28,7 @@ extension PostgresStore {
 
     public func pendingTimers(tenant: String, sessionID: String) async throws -> [TimerRecord] {
         try await rows("""
-            SELECT tenant, id, lane, spec::text AS spec FROM timers WHERE tenant = \(tenant) AND session_id = \(sessionID) ORDER BY due_at, id
+            SELECT tenant, id, lane, spec FROM timers WHERE tenant = \(tenant) AND session_id = \(sessionID) ORDER BY due_at, id
             """).map { postgresRow in
             let row = StoredRow(postgresRow, table: "timers")
             let tenant = try row.get("tenant", String.self)
