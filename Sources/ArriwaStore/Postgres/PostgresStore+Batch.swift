@@ -71,8 +71,10 @@ extension PostgresStore {
     public func commitTurns(_ commits: [TurnCommit]) async -> [Result<TurnCommitResult, any Error>] {
         guard commits.count > 1, TurnCommit.canShareTransaction(commits) else { return await alone(commits) }
         do {
-            let rows = try await prepared(try BatchTurnStatement(commits))
+            let statement = try BatchTurnStatement(commits)
+            let rows = try await prepared(statement)
             guard let first = rows.first else { return await alone(commits) }
+            await documents.remember(effects: statement.effects)
             let stored = try BatchTurnStatement.stored(first)
             sharedTurns.add(commits.count, ordering: .relaxed)
             await sessionCache.committed(commits)
@@ -218,9 +220,12 @@ struct BatchTurnStatement: PostgresPreparedStatement {
     }()
 
     private var bindings: PostgresBindings
+    /// The queued effects with their texts (see `DocumentMemo`).
+    let effects: [(String, Effect)]
 
     init(_ commits: [TurnCommit]) throws {
         let encoded = try commits.map(TurnRows.init)
+        effects = encoded.flatMap { $0.effects.map { ($0.text, $0.effect) } }
         var b = PostgresBindings(capacity: 80)
 
         // Lanes: kept (still leased) or released, each checked.

@@ -12,6 +12,7 @@ extension PostgresStore {
 
     private func writeAppends(_ encoded: [EncodedInboxItem]) async throws -> [InboxAppendResult] {
         let batch = encoded.map(\.item), events = encoded.map(\.event)
+        await documents.remember(events: encoded.map { ($0.event, $0.item.event) })
         // Rows go in in batch order (ORDER BY ordinality), so seq follows arrival; a key repeated
         // within the batch is stored once, for its first occurrence.
         let rows = try await rows("""
@@ -69,8 +70,9 @@ extension PostgresStore {
             """)
         var order: [LaneRef] = []
         var byLane: [LaneRef: [InboxEntry]] = [:]
-        for row in entries {
-            let entry = try Self.inboxEntry(row)
+        let known = await documents.events(try entries.map { try StoredRow($0, table: "inbox").get("event", String.self) })
+        for (row, event) in zip(entries, known) {
+            let entry = try Self.inboxEntry(row, event: event)
             let key = LaneRef(tenant: entry.item.tenant, lane: entry.item.lane)
             if byLane[key] == nil { order.append(key) }
             byLane[key, default: []].append(entry)
@@ -150,13 +152,14 @@ extension PostgresStore {
         return Int(try rows.first.map { try StoredRow($0, table: "inbox").get("n", Int64.self) } ?? 0)
     }
 
-    static func inboxEntry(_ postgresRow: PostgresRow) throws -> InboxEntry {
+    /// An inbox row, with its event already decoded when `event` is given.
+    static func inboxEntry(_ postgresRow: PostgresRow, event known: EngineEvent? = nil) throws -> InboxEntry {
         let row = StoredRow(postgresRow, table: "inbox")
         let seq = try row.get("seq", Int64.self), tenant = try row.get("tenant", String.self), key = try row.get("dedupe_key", String.self)
         guard let kind = InboxKind(rawValue: try row.get("kind")) else {
             throw StoreError(.corrupt, "inbox row \(seq) (\(tenant)/\(key)): unknown kind")
         }
-        let event = try StoreJSON.decode(EngineEvent.self, from: try row.get("event"), table: "inbox", key: "\(seq) (\(tenant)/\(key))")
+        let event = try known ?? StoreJSON.decode(EngineEvent.self, from: try row.get("event"), table: "inbox", key: "\(seq) (\(tenant)/\(key))")
         return InboxEntry(seq: seq, item: InboxItem(tenant: tenant, lane: try row.get("lane"), dedupeKey: key, kind: kind, event: event,
                                                     receivedAt: try row.get("received_at")))
     }

@@ -11,7 +11,7 @@ extension PostgresStore {
     /// is `next_attempt_at` moved to the end of it (a crashed dispatcher's rows come due again).
     public func claimOutbox(owner: String, limit: Int, now: Int64, leaseMillis: Int64) async throws -> [OutboxRecord] {
         guard limit > 0 else { return [] }
-        return try await rows("""
+        let rows = try await rows("""
             WITH picked AS (
                 SELECT id, next_attempt_at AS due, owner AS previous_owner FROM outbox WHERE status = 'pending' AND next_attempt_at <= \(now)
                 ORDER BY next_attempt_at, id LIMIT \(Int64(limit)) FOR UPDATE SKIP LOCKED
@@ -21,8 +21,10 @@ extension PostgresStore {
                 RETURNING \(unescaped: Self.outboxColumns), picked.due, picked.previous_owner IS NOT NULL AS in_doubt
             )
             SELECT * FROM claimed ORDER BY due, id
-            """).map { postgresRow in
-            var record = try Self.outboxRecord(postgresRow)
+            """)
+        let known = await documents.effects(try rows.map { try StoredRow($0, table: "outbox").get("effect", String.self) })
+        return try zip(rows, known).map { postgresRow, effect in
+            var record = try Self.outboxRecord(postgresRow, effect: effect)
             record.inDoubt = try StoredRow(postgresRow, table: "outbox").get("in_doubt", Bool.self)
             return record
         }
@@ -92,7 +94,7 @@ extension PostgresStore {
         let whereSQL = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let limit = builder.bind(Int64(max(0, filter.limit)))
         builder.append("SELECT \(Self.outboxColumns) FROM outbox o \(whereSQL) ORDER BY o.id LIMIT \(limit)")
-        return try await rows(builder.query).map(Self.outboxRecord)
+        return try await rows(builder.query).map { try Self.outboxRecord($0) }
     }
 
     public func retryOutbox(ids: [Int64], now: Int64) async throws -> Int {
@@ -123,11 +125,12 @@ extension PostgresStore {
         return Int(try rows.first.map { try StoredRow($0, table: "outbox").get("n", Int64.self) } ?? 0)
     }
 
-    static func outboxRecord(_ postgresRow: PostgresRow) throws -> OutboxRecord {
+    /// An outbox row, with its effect already decoded when `effect` is given.
+    static func outboxRecord(_ postgresRow: PostgresRow, effect known: Effect? = nil) throws -> OutboxRecord {
         let row = StoredRow(postgresRow, table: "outbox")
         let id = try row.get("id", Int64.self), tenant = try row.get("tenant", String.self)
         let key = try row.get("key", String.self), destination = try row.get("destination", String.self)
-        let effect = try StoreJSON.decode(Effect.self, from: try row.get("effect"), table: "outbox", key: "\(id) (\(tenant)/\(destination)/\(key))")
+        let effect = try known ?? StoreJSON.decode(Effect.self, from: try row.get("effect"), table: "outbox", key: "\(id) (\(tenant)/\(destination)/\(key))")
         guard let status = OutboxStatus(rawValue: try row.get("status")) else { throw StoreError(.corrupt, "outbox row \(id): unknown status") }
         let item = OutboxItem(tenant: tenant, key: key, destination: destination, sessionID: try row.get("session_id"), lane: try row.get("lane"),
                               effect: effect, availableAt: try row.get("available_at"))

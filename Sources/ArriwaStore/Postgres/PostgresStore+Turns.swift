@@ -51,8 +51,10 @@ extension PostgresStore {
     /// and the final SELECT checks the lease, the consumed entries and the session's turn, calling
     /// `arriwa_abort` (which rolls the statement back, naming the failed check) when one fails.
     public func commitTurn(_ commit: TurnCommit) async throws -> TurnCommitResult {
-        let rows = try await prepared(try BatchTurnStatement([commit]))
+        let statement = try BatchTurnStatement([commit])
+        let rows = try await prepared(statement)
         guard let first = rows.first else { throw StoreError(.unavailable, "PostgreSQL \(endpoint): the commit returned no row") }
+        await documents.remember(effects: statement.effects)
         let duplicates = TurnCommit.duplicateOutboxKeys([commit], stored: try BatchTurnStatement.stored(first))
         await sessionCache.committed([commit])
         return TurnCommitResult(duplicateOutboxKeys: duplicates.first ?? [])

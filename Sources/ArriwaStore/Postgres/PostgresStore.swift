@@ -48,6 +48,8 @@ public final class PostgresStore: Store {
     let deliveriesAlone = Atomic<Int>(0)
     /// Decoded sessions this store read or wrote (see SessionCache).
     let sessionCache = SharedSessionCache()
+    /// Events this process appended and effects it queued, by their stored text (`DocumentMemo`).
+    let documents = SharedDocumentMemos()
     /// Turns `commitTurns` committed in shared statements / alone (see `batchStatistics`).
     let sharedTurns = Atomic<Int>(0)
     let aloneTurns = Atomic<Int>(0)

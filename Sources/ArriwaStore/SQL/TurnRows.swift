@@ -43,6 +43,8 @@ struct TurnRows: Sendable {
     var session: Session?
     var timers: [Timer]
     var outbox: [Outbox]
+    /// Each distinct queued effect with its text, for the stores' `DocumentMemo`.
+    var effects: [(text: String, effect: Effect)] = []
 
     init(_ commit: TurnCommit) throws {
         if let state = commit.session {
@@ -61,6 +63,7 @@ struct TurnRows: Sendable {
         // An emission goes to several sinks as consecutive rows of one effect: encoded once (the
         // comparison is an identity check of the effect's box).
         var previous: (effect: Effect, json: String)?
+        var effects: [(text: String, effect: Effect)] = []
         outbox = try commit.outbox.map { item in
             let json: String
             if let previous, previous.effect == item.effect {
@@ -68,10 +71,12 @@ struct TurnRows: Sendable {
             } else {
                 json = try StoreJSON.encode(item.effect, what: "outbox \(item.destination)/\(item.key)")
                 previous = (item.effect, json)
+                effects.append((json, item.effect))
             }
             return Outbox(tenant: item.tenant, key: item.key, destination: item.destination, sessionID: item.sessionID, lane: item.lane,
                           effect: json, availableAt: item.availableAt)
         }
+        self.effects = effects
     }
 }
 

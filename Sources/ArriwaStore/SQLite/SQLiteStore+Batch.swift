@@ -70,6 +70,7 @@ extension SQLiteStore {
         } catch {
             return await alone(commits)
         }
+        for rows in encoded { for (text, effect) in rows.effects { effectMemo.remember(text, effect) } }
         do {
             let duplicates = try await transaction { try await writeBatch(commits, encoded) }
             for commit in commits { sessionCache.committed(commit) }

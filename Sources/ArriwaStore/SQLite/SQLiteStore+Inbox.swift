@@ -16,7 +16,8 @@ extension SQLiteStore {
     /// anything, so it needs no BEGIN IMMEDIATE / COMMIT — one round trip to SQLite's thread per
     /// batch instead of three.
     private func writeAppends(_ batch: [EncodedInboxItem]) async throws -> [InboxAppendResult] {
-        try await exclusive {
+        for encoded in batch { eventMemo.remember(encoded.event, encoded.item.event) }
+        return try await exclusive {
             // Rows are inserted in batch order, so seq follows arrival; a key repeated within the
             // batch is stored once, for its first occurrence.
             let values = Array(repeating: "(?, ?, ?, ?, ?, ?, 'pending')", count: batch.count).joined(separator: ", ")
@@ -89,7 +90,7 @@ extension SQLiteStore {
                            ROW_NUMBER() OVER (PARTITION BY i.tenant, i.lane ORDER BY i.seq) AS n
                     FROM k JOIN inbox i ON i.tenant = k.tenant AND i.lane = k.lane AND i.status = 'pending')
                 WHERE n <= ? ORDER BY seq
-                """, keys + [.integer(max(0, perLane))]).map(Self.inboxEntry)
+                """, keys + [.integer(max(0, perLane))]).map { row in try Self.inboxEntry(row, event: eventMemo.value(try row.string("event"))) }
             var order: [LaneRef] = []
             var byLane: [LaneRef: [InboxEntry]] = [:]
             for entry in entries {
@@ -127,12 +128,13 @@ extension SQLiteStore {
         }
     }
 
-    static func inboxEntry(_ row: SQLiteRow) throws -> InboxEntry {
+    /// An inbox row, with its event already decoded when `event` is given.
+    static func inboxEntry(_ row: SQLiteRow, event known: EngineEvent? = nil) throws -> InboxEntry {
         let seq = try row.int("seq"), tenant = try row.string("tenant"), key = try row.string("dedupe_key")
         guard let kind = InboxKind(rawValue: try row.string("kind")) else {
             throw StoreError(.corrupt, "inbox row \(seq) (\(tenant)/\(key)): unknown kind")
         }
-        let event = try StoreJSON.decode(EngineEvent.self, from: try row.string("event"), table: "inbox", key: "\(seq) (\(tenant)/\(key))")
+        let event = try known ?? StoreJSON.decode(EngineEvent.self, from: try row.string("event"), table: "inbox", key: "\(seq) (\(tenant)/\(key))")
         return InboxEntry(seq: seq, item: InboxItem(tenant: tenant, lane: try row.string("lane"), dedupeKey: key, kind: kind, event: event,
                                                     receivedAt: try row.int("received_at")))
     }

@@ -28,7 +28,7 @@ extension SQLiteStore {
                 """, [.int64(now + leaseMillis), .text(owner)] + order.map { .int64($0) })
             var records: [Int64: OutboxRecord] = [:]
             for row in updated {
-                var record = try Self.outboxRecord(row)
+                var record = try Self.outboxRecord(row, effect: effectMemo.value(try row.string("effect")))
                 record.inDoubt = inDoubt[record.id] ?? false
                 records[record.id] = record
             }
@@ -87,7 +87,7 @@ extension SQLiteStore {
         let whereSQL = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         let finalBinds = binds + [.integer(max(0, filter.limit))]
         return try await read {
-            try await query("SELECT \(Self.outboxColumns) FROM outbox \(whereSQL) ORDER BY id LIMIT ?", finalBinds).map(Self.outboxRecord)
+            try await query("SELECT \(Self.outboxColumns) FROM outbox \(whereSQL) ORDER BY id LIMIT ?", finalBinds).map { try Self.outboxRecord($0) }
         }
     }
 
@@ -124,9 +124,10 @@ extension SQLiteStore {
         }
     }
 
-    static func outboxRecord(_ row: SQLiteRow) throws -> OutboxRecord {
+    /// An outbox row, with its effect already decoded when `effect` is given.
+    static func outboxRecord(_ row: SQLiteRow, effect known: Effect? = nil) throws -> OutboxRecord {
         let id = try row.int("id"), tenant = try row.string("tenant"), key = try row.string("key"), destination = try row.string("destination")
-        let effect = try StoreJSON.decode(Effect.self, from: try row.string("effect"), table: "outbox", key: "\(id) (\(tenant)/\(destination)/\(key))")
+        let effect = try known ?? StoreJSON.decode(Effect.self, from: try row.string("effect"), table: "outbox", key: "\(id) (\(tenant)/\(destination)/\(key))")
         guard let status = OutboxStatus(rawValue: try row.string("status")) else {
             throw StoreError(.corrupt, "outbox row \(id): unknown status")
         }

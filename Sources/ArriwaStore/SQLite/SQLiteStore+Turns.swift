@@ -50,6 +50,7 @@ extension SQLiteStore {
 
     public func commitTurn(_ commit: TurnCommit) async throws -> TurnCommitResult {
         let rows = try TurnRows(commit)
+        for (text, effect) in rows.effects { effectMemo.remember(text, effect) }
         let result = try await transaction {
             let tenant = SQLiteData.text(commit.tenant)
             let lease = try await query("SELECT 1 AS held FROM lanes WHERE tenant = ? AND lane = ? AND owner = ? AND lease_until > ?",

@@ -1,4 +1,5 @@
 public import Logging
+import ArriwaCore
 import Foundation
 import SQLiteNIO
 
@@ -52,6 +53,9 @@ public actor SQLiteStore: Store {
     let appends = BatchWriter<EncodedInboxItem, InboxAppendResult>(maxBatch: 1000)
     /// Decoded sessions this store read or wrote (see SessionCache).
     var sessionCache = SessionCache()
+    /// Events this store appended and effects it queued, by their stored text (see DocumentMemo).
+    var eventMemo = DocumentMemo<EngineEvent>()
+    var effectMemo = DocumentMemo<Effect>()
     /// How batched turn commits went (see `commitTurns`).
     public internal(set) var batchStatistics = BatchCommitStatistics()
     /// Outbox completions from concurrent deliveries, one UPDATE per batch.
