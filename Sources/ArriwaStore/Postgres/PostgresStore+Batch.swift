@@ -7,16 +7,7 @@ extension PostgresStore {
     public func laneStates(_ lanes: [LaneRef]) async throws -> [LaneRef: LaneState] {
         let keys = Array(Set(lanes))
         guard !keys.isEmpty else { return [:] }
-        let rows = try await rows("""
-            SELECT s.tenant, s.lane, s.subscriber_id, s.phone_hash, s.bsuid, s.phone_encrypted, s.created_at,
-                   x.id, x.turn, x.attribution::text AS attribution, x.referral_raw, x.state::text AS state
-            FROM unnest(\(keys.map(\.tenant))::text[], \(keys.map(\.lane))::text[]) AS k(tenant, lane)
-            JOIN subscribers s ON s.tenant = k.tenant AND s.lane = k.lane
-            LEFT JOIN LATERAL (
-                SELECT id, turn, attribution, referral_raw, state FROM sessions
-                WHERE tenant = s.tenant AND subscriber_id = s.subscriber_id ORDER BY created_at DESC, id DESC LIMIT 1
-            ) x ON true
-            """)
+        let rows = try await hot(LaneStatesTag.self, Self.laneStatesQuery(keys))
         let sessions = try await cachedSessions(rows)
         var states: [LaneRef: LaneState] = [:]
         for row in rows {
@@ -26,6 +17,26 @@ extension PostgresStore {
                 subscriber: subscriber, session: id.flatMap { sessions[SessionRef(tenant: subscriber.tenant, id: $0)] })
         }
         return states
+    }
+
+    /// Each lane's subscriber and its latest session.
+    static func laneStatesQuery(_ keys: [LaneRef]) -> PostgresQuery {
+        """
+        SELECT s.tenant, s.lane, s.subscriber_id, s.phone_hash, s.bsuid, s.phone_encrypted, s.created_at,
+               x.id, x.turn, x.attribution::text AS attribution, x.referral_raw, x.state::text AS state
+        FROM unnest(\(keys.map(\.tenant))::text[], \(keys.map(\.lane))::text[]) AS k(tenant, lane)
+        JOIN subscribers s ON s.tenant = k.tenant AND s.lane = k.lane
+        LEFT JOIN LATERAL (
+            SELECT id, turn, attribution, referral_raw, state FROM sessions
+            WHERE tenant = s.tenant AND subscriber_id = s.subscriber_id ORDER BY created_at DESC, id DESC LIMIT 1
+        ) x ON true
+        """
+    }
+
+    enum LaneStatesTag: HotStatementTag {
+        static let name = "arriwa_lane_states_v1"
+        static let sql = PostgresStore.laneStatesQuery([]).sql
+        static let types: [PostgresDataType] = [.textArray, .textArray]
     }
 
     public func sessions(_ refs: [SessionRef]) async throws -> [SessionRef: SessionState] {

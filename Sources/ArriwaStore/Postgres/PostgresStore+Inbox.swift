@@ -15,15 +15,7 @@ extension PostgresStore {
         await documents.remember(events: encoded.map { ($0.event, $0.item.event) })
         // Rows go in in batch order (ORDER BY ordinality), so seq follows arrival; a key repeated
         // within the batch is stored once, for its first occurrence.
-        let rows = try await rows("""
-            INSERT INTO inbox (tenant, lane, dedupe_key, kind, event, received_at, status)
-            SELECT tenant, lane, dedupe_key, kind, event, received_at, 'pending'
-            FROM unnest(\(batch.map(\.tenant))::text[], \(batch.map(\.lane))::text[], \(batch.map(\.dedupeKey))::text[],
-                        \(batch.map(\.kind.rawValue))::text[], \(events)::text[], \(batch.map(\.receivedAt))::bigint[])
-                WITH ORDINALITY AS b(tenant, lane, dedupe_key, kind, event, received_at, n)
-            ORDER BY n
-            ON CONFLICT (tenant, dedupe_key) DO NOTHING RETURNING seq, tenant, dedupe_key
-            """)
+        let rows = try await hot(AppendTag.self, Self.appendQuery(batch, events: events))
         var stored: [String: Int64] = [:]
         for row in rows {
             let row = StoredRow(row, table: "inbox")
@@ -34,6 +26,24 @@ extension PostgresStore {
             guard let seq = stored.removeValue(forKey: "\(item.tenant)\u{0}\(item.dedupeKey)") else { return .duplicate }
             return .appended(seq: seq)
         }
+    }
+
+    static func appendQuery(_ batch: [InboxItem], events: [String]) -> PostgresQuery {
+        """
+        INSERT INTO inbox (tenant, lane, dedupe_key, kind, event, received_at, status)
+        SELECT tenant, lane, dedupe_key, kind, event, received_at, 'pending'
+        FROM unnest(\(batch.map(\.tenant))::text[], \(batch.map(\.lane))::text[], \(batch.map(\.dedupeKey))::text[],
+                    \(batch.map(\.kind.rawValue))::text[], \(events)::text[], \(batch.map(\.receivedAt))::bigint[])
+            WITH ORDINALITY AS b(tenant, lane, dedupe_key, kind, event, received_at, n)
+        ORDER BY n
+        ON CONFLICT (tenant, dedupe_key) DO NOTHING RETURNING seq, tenant, dedupe_key
+        """
+    }
+
+    enum AppendTag: HotStatementTag {
+        static let name = "arriwa_inbox_append_v1"
+        static let sql = PostgresStore.appendQuery([], events: []).sql
+        static let types: [PostgresDataType] = [.textArray, .textArray, .textArray, .textArray, .textArray, .int8Array]
     }
 
     /// One transaction: lease the free lanes with the oldest pending entries (an upsert that only
@@ -49,9 +59,10 @@ extension PostgresStore {
         // between them leaves a lease that expires. Two round trips and one commit per claim.
         // First among the oldest pending entries only (an index range, however long the inbox);
         // if none of those lanes is free, over every pending entry.
-        var claimed = try await rows(Self.claimStatement(owner: owner, limit: limit, now: now, until: until, window: Self.claimWindow))
+        var claimed = try await hot(ClaimWindowTag.self,
+                                    Self.claimStatement(owner: owner, limit: limit, now: now, until: until, window: Self.claimWindow))
         if claimed.isEmpty {
-            claimed = try await rows(Self.claimStatement(owner: owner, limit: limit, now: now, until: until, window: nil))
+            claimed = try await hot(ClaimAllTag.self, Self.claimStatement(owner: owner, limit: limit, now: now, until: until, window: nil))
         }
         guard !claimed.isEmpty else { return [] }
         var tenants: [String] = [], lanes: [String] = []
@@ -60,14 +71,7 @@ extension PostgresStore {
             tenants.append(try row.get("tenant"))
             lanes.append(try row.get("lane"))
         }
-        let entries = try await rows("""
-            SELECT e.seq, e.tenant, e.lane, e.dedupe_key, e.kind, e.event, e.received_at
-            FROM unnest(\(tenants)::text[], \(lanes)::text[]) AS c(tenant, lane)
-            CROSS JOIN LATERAL (
-                SELECT * FROM inbox i WHERE i.tenant = c.tenant AND i.lane = c.lane AND i.status = 'pending' ORDER BY i.seq LIMIT \(perLane)
-            ) e
-            ORDER BY e.seq
-            """)
+        let entries = try await hot(EntriesTag.self, Self.entriesQuery(tenants: tenants, lanes: lanes, perLane: perLane))
         var order: [LaneRef] = []
         var byLane: [LaneRef: [InboxEntry]] = [:]
         let known = await documents.events(try entries.map { try StoredRow($0, table: "inbox").get("event", String.self) })
@@ -86,6 +90,38 @@ extension PostgresStore {
                 """)
         }
         return order.map { LaneClaim(tenant: $0.tenant, lane: $0.lane, leaseUntil: until, entries: byLane[$0] ?? []) }
+    }
+
+    /// The first `perLane` pending entries of each lane, in arrival order.
+    static func entriesQuery(tenants: [String], lanes: [String], perLane: Int64) -> PostgresQuery {
+        """
+        SELECT e.seq, e.tenant, e.lane, e.dedupe_key, e.kind, e.event, e.received_at
+        FROM unnest(\(tenants)::text[], \(lanes)::text[]) AS c(tenant, lane)
+        CROSS JOIN LATERAL (
+            SELECT * FROM inbox i WHERE i.tenant = c.tenant AND i.lane = c.lane AND i.status = 'pending' ORDER BY i.seq LIMIT \(perLane)
+        ) e
+        ORDER BY e.seq
+        """
+    }
+
+    enum EntriesTag: HotStatementTag {
+        static let name = "arriwa_inbox_entries_v1"
+        static let sql = PostgresStore.entriesQuery(tenants: [], lanes: [], perLane: 0).sql
+        static let types: [PostgresDataType] = [.textArray, .textArray, .int8]
+    }
+
+    /// The claim among the oldest `claimWindow` pending entries (parameters: window, now, limit,
+    /// owner, lease end) and over all of them (the same without the window).
+    enum ClaimWindowTag: HotStatementTag {
+        static let name = "arriwa_claim_lanes_window_v1"
+        static let sql = PostgresStore.claimStatement(owner: "", limit: 0, now: 0, until: 0, window: 0).sql
+        static let types: [PostgresDataType] = [.int8, .int8, .int8, .text, .int8]
+    }
+
+    enum ClaimAllTag: HotStatementTag {
+        static let name = "arriwa_claim_lanes_all_v1"
+        static let sql = PostgresStore.claimStatement(owner: "", limit: 0, now: 0, until: 0, window: nil).sql
+        static let types: [PostgresDataType] = [.int8, .int8, .text, .int8]
     }
 
     /// How many of the oldest pending entries a claim looks at first: a backlog of thousands (a

@@ -11,23 +11,33 @@ extension PostgresStore {
     /// is `next_attempt_at` moved to the end of it (a crashed dispatcher's rows come due again).
     public func claimOutbox(owner: String, limit: Int, now: Int64, leaseMillis: Int64) async throws -> [OutboxRecord] {
         guard limit > 0 else { return [] }
-        let rows = try await rows("""
-            WITH picked AS (
-                SELECT id, next_attempt_at AS due, owner AS previous_owner FROM outbox WHERE status = 'pending' AND next_attempt_at <= \(now)
-                ORDER BY next_attempt_at, id LIMIT \(Int64(limit)) FOR UPDATE SKIP LOCKED
-            ), claimed AS (
-                UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = \(now + leaseMillis), owner = \(owner)
-                FROM picked WHERE o.id = picked.id
-                RETURNING \(unescaped: Self.outboxColumns), picked.due, picked.previous_owner IS NOT NULL AS in_doubt
-            )
-            SELECT * FROM claimed ORDER BY due, id
-            """)
+        let rows = try await hot(ClaimOutboxTag.self, Self.claimOutboxQuery(owner: owner, limit: Int64(limit), now: now, until: now + leaseMillis))
         let known = await documents.effects(try rows.map { try StoredRow($0, table: "outbox").get("effect", String.self) })
         return try zip(rows, known).map { postgresRow, effect in
             var record = try Self.outboxRecord(postgresRow, effect: effect)
             record.inDoubt = try StoredRow(postgresRow, table: "outbox").get("in_doubt", Bool.self)
             return record
         }
+    }
+
+    static func claimOutboxQuery(owner: String, limit: Int64, now: Int64, until: Int64) -> PostgresQuery {
+        """
+        WITH picked AS (
+            SELECT id, next_attempt_at AS due, owner AS previous_owner FROM outbox WHERE status = 'pending' AND next_attempt_at <= \(now)
+            ORDER BY next_attempt_at, id LIMIT \(limit) FOR UPDATE SKIP LOCKED
+        ), claimed AS (
+            UPDATE outbox o SET attempts = o.attempts + 1, next_attempt_at = \(until), owner = \(owner)
+            FROM picked WHERE o.id = picked.id
+            RETURNING \(unescaped: Self.outboxColumns), picked.due, picked.previous_owner IS NOT NULL AS in_doubt
+        )
+        SELECT * FROM claimed ORDER BY due, id
+        """
+    }
+
+    enum ClaimOutboxTag: HotStatementTag {
+        static let name = "arriwa_claim_outbox_v1"
+        static let sql = PostgresStore.claimOutboxQuery(owner: "", limit: 0, now: 0, until: 0).sql
+        static let types: [PostgresDataType] = [.int8, .int8, .int8, .text]
     }
 
     /// Concurrent completions (the dispatcher delivers many rows at once) are written together:
@@ -60,29 +70,42 @@ extension PostgresStore {
             if let message = completion.sent { sent[MessageKey(tenant: message.tenant, id: message.messageID)] = message }
         }
         let messages = Array(sent.values)
-        try await rows("""
-            WITH done AS (UPDATE outbox o SET
-                    status = CASE u.kind WHEN 'delivered' THEN 'delivered' WHEN 'dead' THEN 'dead' ELSE o.status END,
-                    delivered_at = CASE WHEN u.kind = 'delivered' THEN u.now ELSE o.delivered_at END,
-                    remote_id = CASE WHEN u.kind = 'delivered' THEN (CASE WHEN u.has_remote THEN u.remote END) ELSE o.remote_id END,
-                    next_attempt_at = CASE WHEN u.kind = 'retry' THEN u.at ELSE o.next_attempt_at END,
-                    last_error = CASE WHEN u.kind = 'delivered' THEN o.last_error ELSE u.error END,
-                    owner = NULL
-                FROM unnest(\(batch.map(\.id))::bigint[], \(batch.map(\.owner))::text[], \(kinds)::text[], \(batch.map(\.now))::bigint[],
-                            \(remotes)::text[], \(hasRemote)::boolean[], \(ats)::bigint[], \(errors)::text[])
-                    AS u(id, owner, kind, now, remote, has_remote, at, error)
-                WHERE o.id = u.id AND o.owner = u.owner AND o.status = 'pending' RETURNING 1),
-            sending AS (SELECT m.tenant, m.message_id, s.provider_message_id, s.at FROM message_log m
-                JOIN unnest(\(messages.map(\.tenant))::text[], \(messages.map(\.messageID))::text[],
-                            \(NullableArray(messages.map(\.providerMessageID)))::text[], \(messages.map(\.at))::bigint[])
-                    AS s(tenant, message_id, provider_message_id, at) ON m.tenant = s.tenant AND m.message_id = s.message_id
-                ORDER BY m.tenant, m.message_id FOR UPDATE OF m),
-            marked AS (UPDATE message_log m SET provider_message_id = COALESCE(x.provider_message_id, m.provider_message_id),
-                    state = CASE WHEN \(unescaped: DeliveryState.sql(next: "'sent'", current: "m.state")) THEN 'sent' ELSE m.state END,
-                    updated_at = CASE WHEN \(unescaped: DeliveryState.sql(next: "'sent'", current: "m.state")) THEN x.at ELSE m.updated_at END
-                FROM sending x WHERE m.tenant = x.tenant AND m.message_id = x.message_id RETURNING 1)
-            SELECT (SELECT COUNT(*) FROM done) AS done, (SELECT COUNT(*) FROM marked) AS marked
-            """)
+        _ = try await hot(CompletionsTag.self, Self.completionsQuery(batch, kinds: kinds, remotes: remotes, hasRemote: hasRemote, ats: ats, errors: errors,
+                                                                  messages: messages))
+    }
+
+    static func completionsQuery(_ batch: [OutboxCompletion], kinds: [String], remotes: [String], hasRemote: [Bool], ats: [Int64], errors: [String],
+                                 messages: [SentMessage]) -> PostgresQuery {
+        """
+        WITH done AS (UPDATE outbox o SET
+                status = CASE u.kind WHEN 'delivered' THEN 'delivered' WHEN 'dead' THEN 'dead' ELSE o.status END,
+                delivered_at = CASE WHEN u.kind = 'delivered' THEN u.now ELSE o.delivered_at END,
+                remote_id = CASE WHEN u.kind = 'delivered' THEN (CASE WHEN u.has_remote THEN u.remote END) ELSE o.remote_id END,
+                next_attempt_at = CASE WHEN u.kind = 'retry' THEN u.at ELSE o.next_attempt_at END,
+                last_error = CASE WHEN u.kind = 'delivered' THEN o.last_error ELSE u.error END,
+                owner = NULL
+            FROM unnest(\(batch.map(\.id))::bigint[], \(batch.map(\.owner))::text[], \(kinds)::text[], \(batch.map(\.now))::bigint[],
+                        \(remotes)::text[], \(hasRemote)::boolean[], \(ats)::bigint[], \(errors)::text[])
+                AS u(id, owner, kind, now, remote, has_remote, at, error)
+            WHERE o.id = u.id AND o.owner = u.owner AND o.status = 'pending' RETURNING 1),
+        sending AS (SELECT m.tenant, m.message_id, s.provider_message_id, s.at FROM message_log m
+            JOIN unnest(\(messages.map(\.tenant))::text[], \(messages.map(\.messageID))::text[],
+                        \(NullableArray(messages.map(\.providerMessageID)))::text[], \(messages.map(\.at))::bigint[])
+                AS s(tenant, message_id, provider_message_id, at) ON m.tenant = s.tenant AND m.message_id = s.message_id
+            ORDER BY m.tenant, m.message_id FOR UPDATE OF m),
+        marked AS (UPDATE message_log m SET provider_message_id = COALESCE(x.provider_message_id, m.provider_message_id),
+                state = CASE WHEN \(unescaped: DeliveryState.sql(next: "'sent'", current: "m.state")) THEN 'sent' ELSE m.state END,
+                updated_at = CASE WHEN \(unescaped: DeliveryState.sql(next: "'sent'", current: "m.state")) THEN x.at ELSE m.updated_at END
+            FROM sending x WHERE m.tenant = x.tenant AND m.message_id = x.message_id RETURNING 1)
+        SELECT (SELECT COUNT(*) FROM done) AS done, (SELECT COUNT(*) FROM marked) AS marked
+        """
+    }
+
+    enum CompletionsTag: HotStatementTag {
+        static let name = "arriwa_complete_outbox_v1"
+        static let sql = PostgresStore.completionsQuery([], kinds: [], remotes: [], hasRemote: [], ats: [], errors: [], messages: []).sql
+        static let types: [PostgresDataType] = [.int8Array, .textArray, .textArray, .int8Array, .textArray, .boolArray, .int8Array, .textArray,
+                                                .textArray, .textArray, .textArray, .int8Array]
     }
 
     public func outbox(_ filter: OutboxFilter) async throws -> [OutboxRecord] {
