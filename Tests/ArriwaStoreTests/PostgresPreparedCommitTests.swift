@@ -52,6 +52,35 @@ struct PostgresPreparedCommitTests {
                 && !plan.contains("Seq Scan") && !plan.contains("Bitmap"), "\(plan)")
     }
 
+    @Test("the hot path's statements are prepared once on a connection and reused, each text built by its call site's builder")
+    func hotStatementsArePrepared() async throws {
+        let store = try await oneConnectionStore()
+        defer { Task { try? await store.shutdown() } }
+        for round in 1...2 {
+            _ = try await store.appendInbox(Sample.item(1, id: "hot-\(round)"))
+            let claim = try #require(try await store.claimLanes(owner: "W", limit: 4, perLane: 4, now: 10 * Int64(round), leaseMillis: 5).first)
+            let states = try await store.laneStates([LaneRef(tenant: claim.tenant, lane: claim.lane)])
+            let state = states.values.first?.session ?? Sample.session(1)
+            var next = state
+            next.turn += round == 1 ? 0 : 1
+            var commit = TurnCommit(tenant: Sample.tenant, lane: claim.lane, owner: "W", now: 10 * Int64(round) + 1, consumed: claim.entries.map(\.seq),
+                                    session: next, expectedTurn: round == 1 ? nil : state.turn, releaseLane: true)
+            commit.add(effects: [Sample.send("hot-m\(round)", session: next)])
+            _ = try await store.commitTurn(commit)
+            let rows = try await store.claimOutbox(owner: "D", limit: 4, now: 100 * Int64(round), leaseMillis: 10)
+            #expect(rows.count == 1)
+            for row in rows { try await store.completeOutbox(id: row.id, owner: "D", outcome: .delivered(remoteID: nil), now: 100 * Int64(round) + 1) }
+        }
+        let prepared = try await store.rows("SELECT name FROM pg_prepared_statements").map { try $0.decode(String.self) }
+        for tag in [PostgresStore.AppendTag.name, PostgresStore.ClaimWindowTag.name, PostgresStore.EntriesTag.name, PostgresStore.LaneStatesTag.name,
+                    PostgresStore.ClaimOutboxTag.name, PostgresStore.CompletionsTag.name, BatchTurnStatement.name] {
+            #expect(prepared.contains(tag), "\(tag) not prepared: \(prepared)")
+        }
+        // Each text is its builder's (a drift would fail the driver's bindings or this).
+        #expect(PostgresStore.AppendTag.sql == PostgresStore.appendQuery([Sample.item(1, id: "x")], events: ["{}"]).sql)
+        #expect(PostgresStore.ClaimOutboxTag.sql == PostgresStore.claimOutboxQuery(owner: "o", limit: 5, now: 6, until: 7).sql)
+    }
+
     @Test("one connection runs the prepared commit again and again: new turns, updates, batches and a rejected stale turn")
     func reusedOnOneConnection() async throws {
         let store = try await oneConnectionStore()
