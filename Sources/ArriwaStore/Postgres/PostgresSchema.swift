@@ -132,5 +132,17 @@ enum PostgresSchema {
             "ALTER TABLE timers ALTER COLUMN spec TYPE TEXT USING spec::text, ALTER COLUMN event TYPE TEXT USING event::text",
             "ALTER TABLE message_log SET (fillfactor = 85)",
         ]),
+        // Claims and the backlog gauge want pending rows only, in due order; an index of every
+        // row by status grew with every delivered row for as long as they are kept (14 days), and
+        // each row's completion inserted its new version into it. Partial indexes hold pending
+        // rows (for claims) and dead rows (for `arriwa outbox dead`) only: a delivered row's
+        // completion touches two indexes, not three. Building them locks the outbox against
+        // writes while they are built (seconds per million pending rows: only pending and dead
+        // rows are read into them).
+        SchemaMigration(version: 5, name: "partial outbox indexes", statements: [
+            "DROP INDEX outbox_due",
+            "CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE status = 'pending'",
+            "CREATE INDEX outbox_dead ON outbox (id) WHERE status = 'dead'",
+        ]),
     ]
 }

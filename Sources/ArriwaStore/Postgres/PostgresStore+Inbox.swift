@@ -129,14 +129,14 @@ extension PostgresStore {
     /// every claim.
     static let claimWindow: Int64 = 1000
 
-    /// Leases the free lanes with the oldest pending entries — among the oldest `window` entries,
-    /// or all of them — and returns what it took.
     /// A one-row FROM item that turns this statement's commit asynchronous (`synchronous_commit`
     /// off for its own transaction only): a lease lost in a database crash is harmless — every
     /// commit re-checks its lease, and the lanes are simply claimed again — so a claim need not
     /// wait for its WAL flush (one fsync less per worker round).
     static let asyncCommit = "(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit"
 
+    /// Leases the free lanes with the oldest pending entries — among the oldest `window` entries,
+    /// or all of them — and returns what it took.
     static func claimStatement(owner: String, limit: Int64, now: Int64, until: Int64, window: Int64?) -> PostgresQuery {
         var builder = StatementBuilder()
         let windowSQL = window.map { "ORDER BY seq LIMIT \(builder.bind($0))" } ?? ""
