@@ -23,6 +23,17 @@ struct PostgresPreparedCommitTests {
         return store
     }
 
+    /// A store on a fresh database as the migrations up to `version` left it (an older binary's).
+    private func storeAtVersion(_ version: Int) async throws -> PostgresStore {
+        let store = try await freshStore(connections: 2, migrated: false)
+        try await store.rows("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)")
+        for migration in PostgresSchema.migrations where migration.version <= version {
+            for statement in migration.statements { try await store.rows(PostgresQuery(unsafeSQL: statement)) }
+            try await store.rows("INSERT INTO schema_migrations (version, applied_at) VALUES (\(Int32(migration.version)), 0)")
+        }
+        return store
+    }
+
     /// A store with a single pooled connection, so every statement runs on it.
     private func oneConnectionStore() async throws -> PostgresStore {
         try await freshStore(connections: 1)
@@ -132,14 +143,9 @@ struct PostgresPreparedCommitTests {
 
     @Test("migration 3 turns a version-2 database's jsonb session documents into text, and every session reads back the same")
     func sessionStateAsText() async throws {
-        let store = try await freshStore(connections: 2, migrated: false)
-        defer { Task { try? await store.shutdown() } }
         // A database as versions 1 and 2 left it, with a session stored as jsonb.
-        try await store.rows("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)")
-        for migration in PostgresSchema.migrations where migration.version <= 2 {
-            for statement in migration.statements { try await store.rows(PostgresQuery(unsafeSQL: statement)) }
-            try await store.rows("INSERT INTO schema_migrations (version, applied_at) VALUES (\(Int32(migration.version)), 0)")
-        }
+        let store = try await storeAtVersion(2)
+        defer { Task { try? await store.shutdown() } }
         let state = Sample.session(1)
         let document = try StoreJSON.encode(state, what: "session")
         try await store.rows("""
@@ -167,13 +173,8 @@ struct PostgresPreparedCommitTests {
 
     @Test("migrations 4 and 5 turn a version-3 database's queued jsonb documents into text and its outbox index partial: queued work reads back the same")
     func queueDocumentsAsText() async throws {
-        let store = try await freshStore(connections: 2, migrated: false)
+        let store = try await storeAtVersion(3)
         defer { Task { try? await store.shutdown() } }
-        try await store.rows("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)")
-        for migration in PostgresSchema.migrations where migration.version <= 3 {
-            for statement in migration.statements { try await store.rows(PostgresQuery(unsafeSQL: statement)) }
-            try await store.rows("INSERT INTO schema_migrations (version, applied_at) VALUES (\(Int32(migration.version)), 0)")
-        }
         // What a version-3 store left queued: an inbound entry, an undelivered send, a pending nudge.
         let state = Sample.session(1)
         let item = Sample.item(1, id: "queued-1"), effect = Sample.send("m-1", session: state), timer = Sample.timer(state, due: 5_000)
