@@ -92,6 +92,46 @@ struct PostgresPreparedCommitTests {
         #expect(PostgresStore.ClaimOutboxTag.sql == PostgresStore.claimOutboxQuery(owner: "o", limit: 5, now: 6, until: 7).sql)
     }
 
+    @Test("statements that fail after their row description give their connection back, prepared or not (one connection, 300 rounds)")
+    func failedStatementsReleaseTheirConnection() async throws {
+        let store = try await oneConnectionStore()
+        defer { Task { try? await store.shutdown() } }
+        // PostgresNIO 1.33 leaves a connection leased for good when a statement's error arrives
+        // before its rows are consumed (`PSQLRowStream.asyncSequence` never calls `onFinish` for a
+        // stream that already failed): every later statement then waits for a connection forever.
+        // An aborted turn commit is such a statement. With one connection, one leak hangs here;
+        // the deadline turns that into a failure. The race needs the caller to resume later than
+        // the error arrives: busy tasks keep the cooperative pool loaded meanwhile, as a loaded
+        // machine does.
+        let leaseless = TurnCommit(tenant: Sample.tenant, lane: "hash-none", owner: "W", now: 1, consumed: [], session: nil)
+        let load = (0..<4).map { _ in
+            Task.detached {
+                while !Task.isCancelled {
+                    var sum = 0
+                    for value in 0..<200_000 { sum &+= value }
+                    withExtendedLifetime(sum) {}
+                    await Task.yield()
+                }
+            }
+        }
+        defer { load.forEach { $0.cancel() } }
+        try await store.withDeadline(.seconds(30)) {
+            for n in 0..<300 {
+                await expectStoreError(.leaseLost) { try await store.commitTurn(leaseless) }
+                let aborted: Bool
+                do {
+                    try await store.rows("SELECT arriwa_abort('test') AS aborted")
+                    aborted = false
+                } catch {
+                    aborted = true
+                }
+                #expect(aborted)
+                let echoed = try await store.rows("SELECT \(Int64(n)) AS n").first?.decode(Int64.self)
+                #expect(echoed == Int64(n))
+            }
+        }
+    }
+
     @Test("one connection runs the prepared commit again and again: new turns, updates, batches and a rejected stale turn")
     func reusedOnOneConnection() async throws {
         let store = try await oneConnectionStore()

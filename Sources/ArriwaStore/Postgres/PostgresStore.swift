@@ -134,26 +134,33 @@ public final class PostgresStore: Store {
 
     /// Runs one statement and collects its rows.
     @discardableResult
+    ///
+    /// Without `connection`, a pooled connection is leased for exactly as long as the statement
+    /// runs (`withConnection`). Not `PostgresClient.query`/`execute`: PostgresNIO 1.33 releases
+    /// their connection when the row stream finishes, and a stream whose error (an aborted turn
+    /// commit, a constraint) arrives before the caller starts reading it never finishes — the
+    /// connection stays leased for good, and once the pool's connections are gone every statement
+    /// waits forever. It happens when the calling task is slow to resume (a loaded machine): the
+    /// test suite hung on it, intermittently (see "statements that fail after their row
+    /// description give their connection back").
     func rows(_ query: PostgresQuery, on connection: PostgresConnection? = nil) async throws -> [PostgresRow] {
-        do {
-            if let connection {
+        if let connection {
+            do {
                 return try await connection.query(query, logger: logger).collect()
+            } catch {
+                throw storeError(error)
             }
-            return try await client.query(query, logger: logger).collect()
-        } catch {
-            throw storeError(error)
         }
+        return try await withConnection { connection in try await connection.query(query, logger: self.logger).collect() }
     }
 
     /// Runs a prepared statement (prepared on a connection the first time it runs there) and
-    /// collects its rows.
-    func prepared<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] {
-        do {
+    /// collects its rows, on a connection leased for as long as it runs (see `rows`).
+    func prepared<Statement: PostgresPreparedStatement>(_ statement: Statement) async throws -> [Statement.Row] where Statement.Row: Sendable {
+        try await withConnection { connection in
             var rows: [Statement.Row] = []
-            for try await row in try await client.execute(statement, logger: logger) { rows.append(row) }
+            for try await row in try await connection.execute(statement, logger: self.logger) { rows.append(row) }
             return rows
-        } catch {
-            throw storeError(error)
         }
     }
 
