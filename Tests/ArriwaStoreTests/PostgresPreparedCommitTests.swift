@@ -5,8 +5,8 @@ import Foundation
 import PostgresNIO
 import Testing
 
-/// PostgreSQL commits turns through one prepared statement (`BatchTurnStatement`), prepared once
-/// per connection and planned at every execution.
+/// PostgreSQL commits turns through one prepared call of a function (`BatchTurnStatement`) whose
+/// statement is planned once per connection.
 @Suite("PostgreSQL prepared turn commits")
 struct PostgresPreparedCommitTests {
     /// A store on a fresh database (dropped at shutdown), migrated unless told otherwise.
@@ -61,6 +61,47 @@ struct PostgresPreparedCommitTests {
         let indexConditions = plan.split(separator: "\n").filter { $0.contains("Index Cond") }.joined(separator: "\n")
         #expect(indexConditions.contains("(message_id = 'm'::text)") && indexConditions.contains("(provider_message_id = 'm'::text)")
                 && !plan.contains("Seq Scan") && !plan.contains("Bitmap"), "\(plan)")
+    }
+
+    @Test("the turn commit's cached plan, made over the empty tables of a new database, probes each table by its primary key only")
+    func commitPlanProbesPrimaryKeys() async throws {
+        let store = try await oneConnectionStore()
+        defer { Task { try? await store.shutdown() } }
+        // The function's statement is planned once per connection, with the function's settings,
+        // as a generic plan — on a new deployment over empty tables, where the planner cannot tell
+        // a table's primary key from another index led by the same column. The same statement,
+        // prepared here with the same settings, shows the plan the function keeps.
+        for (name, value) in BatchTurnStatement.planSettings {
+            try await store.rows(PostgresQuery(unsafeSQL: "SET \(name) = \(value)"))
+        }
+        let types = BatchTurnStatement.parts.types
+        try await store.rows(PostgresQuery(unsafeSQL: "PREPARE commit_plan(\(types.joined(separator: ", "))) AS \(BatchTurnStatement.parts.body)"))
+        let nulls = Array(repeating: "NULL", count: types.count).joined(separator: ", ")
+        let plan = try await store.rows(PostgresQuery(unsafeSQL: "EXPLAIN (COSTS OFF) EXECUTE commit_plan(\(nulls))"))
+            .map { try $0.decode(String.self) }.joined(separator: "\n")
+        #expect(plan.contains("$8"), "not a generic plan:\n\(plan)")
+        for scan in ["Seq Scan", "Bitmap", "Hash Join", "Merge Join"] {
+            #expect(!plan.contains(scan), "\(scan) in the commit's plan:\n\(plan)")
+        }
+        let indexes = Set(plan.split(separator: "\n").compactMap { line -> String? in
+            guard let range = line.range(of: "Index Scan using ") else { return nil }
+            return String(line[range.upperBound...].prefix { $0 != " " })
+        })
+        #expect(indexes == ["lanes_pkey", "inbox_pkey", "sessions_pkey", "timers_pkey", "message_log_pkey"], "\(plan)")
+    }
+
+    @Test("migrate creates the turn commit's function once, and the commit calls it")
+    func commitFunction() async throws {
+        let store = try await oneConnectionStore()
+        defer { Task { try? await store.shutdown() } }
+        #expect(try await store.migrate().isEmpty)
+        let count = try await store.rows("SELECT COUNT(*) FROM pg_proc WHERE proname = \(BatchTurnStatement.function)").first?.decode(Int64.self)
+        #expect(count == 1)
+        #expect(BatchTurnStatement.sql.hasPrefix("SELECT \(BatchTurnStatement.function)("))
+        let settings = try await store.rows("""
+            SELECT array_to_string(proconfig, ',') FROM pg_proc WHERE proname = \(BatchTurnStatement.function)
+            """).first?.decode(String.self)
+        #expect(settings?.contains("plan_cache_mode=force_generic_plan") == true && settings?.contains("enable_seqscan=off") == true)
     }
 
     @Test("the hot path's statements are prepared once on a connection and reused, each text built by its call site's builder")

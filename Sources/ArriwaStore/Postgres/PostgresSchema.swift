@@ -144,5 +144,13 @@ enum PostgresSchema {
             "CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE status = 'pending'",
             "CREATE INDEX outbox_dead ON outbox (id) WHERE status = 'dead'",
         ]),
+        SchemaMigration(version: 6, name: "secondary indexes led by their own key", statements: [
+            "DROP INDEX sessions_latest",
+            "CREATE INDEX sessions_latest ON sessions (subscriber_id, tenant, created_at)",
+            "DROP INDEX timers_session",
+            "CREATE INDEX timers_session ON timers (session_id, tenant)",
+            "DROP INDEX message_log_provider",
+            "CREATE INDEX message_log_provider ON message_log (provider_message_id, tenant) WHERE provider_message_id IS NOT NULL",
+        ]),
     ]
 }
