@@ -90,16 +90,47 @@ struct PostgresPreparedCommitTests {
         #expect(indexes == ["lanes_pkey", "inbox_pkey", "sessions_pkey", "timers_pkey", "message_log_pkey"], "\(plan)")
     }
 
-    @Test("migrate creates the turn commit's function once, and the commit calls it")
+    @Test("a claim looks past the oldest pending entries when all their lanes are leased")
+    func claimBeyondTheWindow() async throws {
+        let store = try await oneConnectionStore()
+        defer { Task { try? await store.shutdown() } }
+        // More pending entries than the claim's first look covers, all in one lane that A holds…
+        let held = Int(PostgresStore.claimWindow) + 5
+        await withTaskGroup(of: Void.self) { group in
+            for n in 0..<held { group.addTask { _ = try? await store.appendInbox(Sample.item(1, id: "held-\(n)")) } }
+        }
+        #expect(try await store.claimLanes(owner: "A", limit: 1, perLane: 1, now: 10, leaseMillis: 60_000).map(\.lane) == ["hash-1"])
+        // …and one entry behind them in a free lane: B's claim finds it over every pending entry.
+        _ = try await store.appendInbox(Sample.item(2, id: "free"))
+        let claims = try await store.claimLanes(owner: "B", limit: 4, perLane: 4, now: 20, leaseMillis: 60_000)
+        #expect(claims.map(\.lane) == ["hash-2"])
+        #expect(claims.first?.entries.map(\.item.dedupeKey) == ["free"])
+        #expect(claims.first?.state == LaneState(subscriber: nil, session: nil))
+    }
+
+    @Test("a claimed lane with no entry to hand out is given back at once")
+    func emptyClaimsAreReleased() async throws {
+        let store = try await oneConnectionStore()
+        defer { Task { try? await store.shutdown() } }
+        _ = try await store.appendInbox(Sample.item(1, id: "m1"))
+        // perLane 0: the lane is leased by the claim, then has nothing to hand out.
+        #expect(try await store.claimLanes(owner: "A", limit: 4, perLane: 0, now: 10, leaseMillis: 60_000).isEmpty)
+        #expect(try await store.rows("SELECT COUNT(*) FROM lanes").first?.decode(Int64.self) == 0)
+        #expect(try await store.claimLanes(owner: "B", limit: 4, perLane: 4, now: 20, leaseMillis: 60_000).map(\.lane) == ["hash-1"])
+    }
+
+    @Test("migrate creates the hot path's functions once, and the commit calls its own")
     func commitFunction() async throws {
         let store = try await oneConnectionStore()
         defer { Task { try? await store.shutdown() } }
         #expect(try await store.migrate().isEmpty)
-        let count = try await store.rows("SELECT COUNT(*) FROM pg_proc WHERE proname = \(BatchTurnStatement.function)").first?.decode(Int64.self)
-        #expect(count == 1)
-        #expect(BatchTurnStatement.sql.hasPrefix("SELECT \(BatchTurnStatement.function)("))
+        for function in PostgresStore.serverFunctions {
+            let count = try await store.rows("SELECT COUNT(*) FROM pg_proc WHERE proname = \(function.name)").first?.decode(Int64.self)
+            #expect(count == 1, "\(function.name)")
+        }
+        #expect(BatchTurnStatement.sql.hasPrefix("SELECT \(BatchTurnStatement.serverFunction.name)("))
         let settings = try await store.rows("""
-            SELECT array_to_string(proconfig, ',') FROM pg_proc WHERE proname = \(BatchTurnStatement.function)
+            SELECT array_to_string(proconfig, ',') FROM pg_proc WHERE proname = \(BatchTurnStatement.serverFunction.name)
             """).first?.decode(String.self)
         #expect(settings?.contains("plan_cache_mode=force_generic_plan") == true && settings?.contains("enable_seqscan=off") == true)
     }
@@ -124,7 +155,7 @@ struct PostgresPreparedCommitTests {
             for row in rows { try await store.completeOutbox(id: row.id, owner: "D", outcome: .delivered(remoteID: nil), now: 100 * Int64(round) + 1) }
         }
         let prepared = try await store.rows("SELECT name FROM pg_prepared_statements").map { try $0.decode(String.self) }
-        for tag in [PostgresStore.AppendTag.name, PostgresStore.ClaimWindowTag.name, PostgresStore.EntriesTag.name, PostgresStore.LaneStatesTag.name,
+        for tag in [PostgresStore.AppendTag.name, PostgresStore.ClaimLanesTag.name, PostgresStore.LaneStatesTag.name,
                     PostgresStore.ClaimOutboxTag.name, PostgresStore.CompletionsTag.name, BatchTurnStatement.name] {
             #expect(prepared.contains(tag), "\(tag) not prepared: \(prepared)")
         }

@@ -459,9 +459,17 @@ extension StoreConformanceTests {
         defer { Task { try? await store.shutdown() } }
         let empty = try await store.laneState(tenant: Sample.tenant, lane: "hash-1")
         #expect(empty.subscriber == nil && empty.session == nil)
-        for (index, id) in ["m1", "m2"].enumerated() {
+        for (index, id) in ["m1", "m2", "m3"].enumerated() {
             _ = try await store.appendInbox(Sample.item(1, id: id))
             let claim = try #require(try await store.claimLanes(owner: "W", limit: 1, perLane: 1, now: 100, leaseMillis: 5_000).first)
+            // A store that reads the lane's state with the claim (PostgreSQL) reads what laneState
+            // reads, including what the previous turn committed.
+            if fixture == .postgres { #expect(claim.state != nil) }
+            if let known = claim.state {
+                #expect(known == (try await store.laneState(tenant: Sample.tenant, lane: "hash-1")), "claim \(index)")
+                #expect(known.session?.id == (index == 0 ? nil : "session-\(index - 1)"))
+            }
+            guard index < 2 else { break }
             var state = Sample.session(1)
             state.id = "session-\(index)"
             let commit = TurnCommit(tenant: Sample.tenant, lane: claim.lane, owner: "W", now: 200 + Int64(index), consumed: claim.entries.map(\.seq),

@@ -58,6 +58,7 @@ public protocol Store: Sendable {
     /// Leases up to `limit` lanes that have pending inbox entries, oldest entry first, to
     /// `owner` until `now + leaseMillis`, with each lane's pending entries in arrival order
     /// (at most `perLane`). A lane leased to someone else whose lease has not expired is skipped.
+    /// A store may read each lane's state along (`LaneClaim.state`).
     func claimLanes(owner: String, limit: Int, perLane: Int, now: Int64, leaseMillis: Int64) async throws -> [LaneClaim]
     /// Gives a lane back without committing (e.g. on shutdown). Only the owner's lease is released.
     func releaseLane(tenant: String, lane: String, owner: String) async throws
@@ -149,7 +150,7 @@ public protocol Store: Sendable {
 }
 
 /// A lane's subscriber and its latest session (see `Store.laneState`).
-public struct LaneState: Sendable {
+public struct LaneState: Sendable, Hashable {
     public var subscriber: SubscriberRecord?
     public var session: SessionState?
 

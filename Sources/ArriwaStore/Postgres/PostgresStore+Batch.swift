@@ -1,5 +1,4 @@
 public import ArriwaCore
-import Crypto
 import Foundation
 import PostgresNIO
 
@@ -53,7 +52,7 @@ extension PostgresStore {
 
     /// The sessions of rows carrying `tenant, id, turn` and the stored document: cached states at
     /// their stored turn, the others decoded (and remembered). Rows without a session are skipped.
-    private func cachedSessions(_ rows: [PostgresRow]) async throws -> [SessionRef: SessionState] {
+    func cachedSessions(_ rows: [PostgresRow]) async throws -> [SessionRef: SessionState] {
         var turns: [SessionRef: Int] = [:]
         for row in rows {
             let stored = StoredRow(row, table: "sessions")
@@ -158,13 +157,21 @@ struct BatchTurnStatement: PostgresPreparedStatement {
         static let replied = ["tenant text", "id text", "now bigint"]
     }
 
-    /// The server-side function that runs `parts.body`, named by a hash of its definition: a
-    /// binary with another statement creates and calls its own, so replicas of two versions can
-    /// share a database during a rolling deploy. `PostgresStore.migrate` creates it.
-    static let function: String = {
-        let digest = SHA256.hash(data: Data((parts.body + parts.types.joined(separator: ",") + planSettings.description).utf8))
-        return "arriwa_commit_turns_" + digest.prefix(8).map { String(format: "%02x", $0) }.joined()
-    }()
+    /// The server-side function that runs `parts.body` (see `ServerFunction`).
+    static let serverFunction = ServerFunction(prefix: "arriwa_commit_turns") { name in
+        let settings = planSettings.map { "SET \($0.key) = \($0.value)" }.joined(separator: " ")
+        return """
+            CREATE FUNCTION \(name)(\(parts.types.joined(separator: ", "))) RETURNS text[] LANGUAGE plpgsql VOLATILE \(settings)
+            AS $arriwa_body$
+            DECLARE checked integer; stored text[];
+            BEGIN
+            \(parts.body)
+            INTO checked, stored;
+            RETURN stored;
+            END
+            $arriwa_body$
+            """
+    }
 
     /// The planner settings of the function's statement (its `SET` clauses, local to each call).
     /// Its plan is made once per connection — a generic plan, `$n` left as parameters — and kept
@@ -178,25 +185,10 @@ struct BatchTurnStatement: PostgresPreparedStatement {
         "enable_hashjoin": "off", "enable_mergejoin": "off", "enable_material": "off",
     ]
 
-    static let functionDefinition: String = {
-        let settings = planSettings.map { "SET \($0.key) = \($0.value)" }.joined(separator: " ")
-        return """
-            CREATE FUNCTION \(function)(\(parts.types.joined(separator: ", "))) RETURNS text[] LANGUAGE plpgsql VOLATILE \(settings)
-            AS $arriwa_body$
-            DECLARE checked integer; stored text[];
-            BEGIN
-            \(parts.body)
-            INTO checked, stored;
-            RETURN stored;
-            END
-            $arriwa_body$
-            """
-    }()
-
     /// The prepared call: one function call, planned in microseconds.
     static let sql: String = {
         let arguments = parts.types.indices.map { "$\($0 + 1)::\(parts.types[$0])" }
-        return "SELECT \(function)(\(arguments.joined(separator: ", "))) AS inserted"
+        return "SELECT \(serverFunction.name)(\(arguments.joined(separator: ", "))) AS inserted"
     }()
 
     /// The statement (`$n` are the function's arguments) and the SQL types of its parameters.

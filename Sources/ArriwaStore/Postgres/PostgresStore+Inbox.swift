@@ -46,117 +46,68 @@ extension PostgresStore {
         static let types: [PostgresDataType] = [.textArray, .textArray, .textArray, .textArray, .textArray, .int8Array]
     }
 
-    /// One transaction: lease the free lanes with the oldest pending entries (an upsert that only
-    /// takes a lane whose lease ended — concurrent claimers serialise on the lane row and the loser
-    /// gets nothing back), then read the claimed lanes' entries in a fresh snapshot, so a turn
-    /// committed just before the claim is never handed out again.
+    /// One round trip: a server-side function (`ClaimFunction`) leases the free lanes with the
+    /// oldest pending entries (an upsert that only takes a lane whose lease ended — concurrent
+    /// claimers serialise on the lane row and the loser gets nothing back), then reads the claimed
+    /// lanes' entries in a fresh snapshot, so a turn committed just before the claim is never
+    /// handed out again. That read brings each lane's subscriber and latest session along
+    /// (`LaneClaim.state`): read after the lease is held, they are what the lane's first turn
+    /// starts from, and the worker needs no read of its own.
     public func claimLanes(owner: String, limit: Int, perLane: Int, now: Int64, leaseMillis: Int64) async throws -> [LaneClaim] {
         guard limit > 0 else { return [] }
         let until = now + leaseMillis
-        let limit = Int64(limit), perLane = Int64(max(0, perLane))
-        // No transaction around the two statements: the claim (one INSERT … RETURNING) is atomic on
-        // its own and the read needs no lock (the lease keeps other workers off the lane). A crash
-        // between them leaves a lease that expires. Two round trips and one commit per claim.
-        // First among the oldest pending entries only (an index range, however long the inbox);
-        // if none of those lanes is free, over every pending entry.
-        var claimed = try await hot(ClaimWindowTag.self,
-                                    Self.claimStatement(owner: owner, limit: limit, now: now, until: until, window: Self.claimWindow))
-        if claimed.isEmpty {
-            claimed = try await hot(ClaimAllTag.self, Self.claimStatement(owner: owner, limit: limit, now: now, until: until, window: nil))
+        let found = try await hot(ClaimLanesTag.self, ClaimFunction.call(window: Self.claimWindow, now: now, limit: Int64(limit), owner: owner,
+                                                                        until: until, perLane: Int64(max(0, perLane))))
+        guard !found.isEmpty else { return [] }
+        // One row per entry (in arrival order), or one with no entry for a claimed lane whose
+        // entries were all consumed meanwhile (or perLane 0).
+        var claimed: [LaneRef] = [], entryRows: [PostgresRow] = []
+        for row in found {
+            let stored = StoredRow(row, table: "inbox")
+            if try stored.optional("seq", Int64.self) == nil {
+                claimed.append(LaneRef(tenant: try stored.get("tenant"), lane: try stored.get("lane")))
+            } else {
+                entryRows.append(row)
+            }
         }
-        guard !claimed.isEmpty else { return [] }
-        var tenants: [String] = [], lanes: [String] = []
-        for row in claimed {
-            let row = StoredRow(row, table: "lanes")
-            tenants.append(try row.get("tenant"))
-            lanes.append(try row.get("lane"))
-        }
-        let entries = try await hot(EntriesTag.self, Self.entriesQuery(tenants: tenants, lanes: lanes, perLane: perLane))
         var order: [LaneRef] = []
         var byLane: [LaneRef: [InboxEntry]] = [:]
-        let known = await documents.events(try entries.map { try StoredRow($0, table: "inbox").get("event", String.self) })
-        for (row, event) in zip(entries, known) {
+        var states: [LaneRef: LaneState] = [:]
+        let known = await documents.events(try entryRows.map { try StoredRow($0, table: "inbox").get("event", String.self) })
+        let sessions = try await cachedSessions(entryRows)
+        for (row, event) in zip(entryRows, known) {
             let entry = try Self.inboxEntry(row, event: event)
             let key = LaneRef(tenant: entry.item.tenant, lane: entry.item.lane)
-            if byLane[key] == nil { order.append(key) }
+            if byLane[key] == nil {
+                order.append(key)
+                // The lane's first entry carries its state (NULL subscriber: a new lead).
+                let stored = StoredRow(row, table: "subscribers")
+                let subscriber = try stored.optional("subscriber_id", String.self) == nil ? nil : try Self.subscriber(row)
+                let session = try stored.optional("id", String.self).flatMap { sessions[SessionRef(tenant: key.tenant, id: $0)] }
+                states[key] = LaneState(subscriber: subscriber, session: session)
+            }
             byLane[key, default: []].append(entry)
         }
-        // A lane whose entries were all consumed meanwhile (or perLane 0) is given back.
-        let empty = zip(tenants, lanes).map { LaneRef(tenant: $0, lane: $1) }.filter { byLane[$0] == nil }
-        if !empty.isEmpty {
+        // A lane with nothing left to do is given back.
+        if !claimed.isEmpty {
             try await rows("""
-                DELETE FROM lanes l USING unnest(\(empty.map(\.tenant))::text[], \(empty.map(\.lane))::text[]) AS e(tenant, lane)
+                DELETE FROM lanes l USING unnest(\(claimed.map(\.tenant))::text[], \(claimed.map(\.lane))::text[]) AS e(tenant, lane)
                 WHERE l.tenant = e.tenant AND l.lane = e.lane AND l.owner = \(owner)
                 """)
         }
-        return order.map { LaneClaim(tenant: $0.tenant, lane: $0.lane, leaseUntil: until, entries: byLane[$0] ?? []) }
+        return order.map { LaneClaim(tenant: $0.tenant, lane: $0.lane, leaseUntil: until, entries: byLane[$0] ?? [], state: states[$0]) }
     }
 
-    /// The first `perLane` pending entries of each lane, in arrival order.
-    static func entriesQuery(tenants: [String], lanes: [String], perLane: Int64) -> PostgresQuery {
-        """
-        SELECT e.seq, e.tenant, e.lane, e.dedupe_key, e.kind, e.event, e.received_at
-        FROM unnest(\(tenants)::text[], \(lanes)::text[]) AS c(tenant, lane)
-        CROSS JOIN LATERAL (
-            SELECT * FROM inbox i WHERE i.tenant = c.tenant AND i.lane = c.lane AND i.status = 'pending' ORDER BY i.seq LIMIT \(perLane)
-        ) e
-        ORDER BY e.seq
-        """
-    }
-
-    enum EntriesTag: HotStatementTag {
-        static let name = "arriwa_inbox_entries_v1"
-        static let sql = PostgresStore.entriesQuery(tenants: [], lanes: [], perLane: 0).sql
-        static let types: [PostgresDataType] = [.textArray, .textArray, .int8]
-    }
-
-    /// The claim among the oldest `claimWindow` pending entries (parameters: window, now, limit,
-    /// owner, lease end) and over all of them (the same without the window).
-    enum ClaimWindowTag: HotStatementTag {
-        static let name = "arriwa_claim_lanes_window_v1"
-        static let sql = PostgresStore.claimStatement(owner: "", limit: 0, now: 0, until: 0, window: 0).sql
-        static let types: [PostgresDataType] = [.int8, .int8, .int8, .text, .int8]
-    }
-
-    enum ClaimAllTag: HotStatementTag {
-        static let name = "arriwa_claim_lanes_all_v1"
-        static let sql = PostgresStore.claimStatement(owner: "", limit: 0, now: 0, until: 0, window: nil).sql
-        static let types: [PostgresDataType] = [.int8, .int8, .text, .int8]
+    enum ClaimLanesTag: HotStatementTag {
+        static let name = "arriwa_claim_lanes_v2"
+        static let sql = ClaimFunction.call(window: 0, now: 0, limit: 0, owner: "", until: 0, perLane: 0).sql
+        static let types: [PostgresDataType] = [.int8, .int8, .int8, .text, .int8, .int8]
     }
 
     /// How many of the oldest pending entries a claim looks at first: a backlog of thousands (a
     /// burst of webhooks, timers coming due together) would otherwise be grouped in full by
     /// every claim.
     static let claimWindow: Int64 = 1000
-
-    /// A one-row FROM item that turns this statement's commit asynchronous (`synchronous_commit`
-    /// off for its own transaction only): a lease lost in a database crash is harmless — every
-    /// commit re-checks its lease, and the lanes are simply claimed again — so a claim need not
-    /// wait for its WAL flush (one fsync less per worker round).
-    static let asyncCommit = "(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit"
-
-    /// Leases the free lanes with the oldest pending entries — among the oldest `window` entries,
-    /// or all of them — and returns what it took.
-    static func claimStatement(owner: String, limit: Int64, now: Int64, until: Int64, window: Int64?) -> PostgresQuery {
-        var builder = StatementBuilder()
-        let windowSQL = window.map { "ORDER BY seq LIMIT \(builder.bind($0))" } ?? ""
-        let nowBind = builder.bind(now), limitBind = builder.bind(limit), ownerBind = builder.bind(owner), untilBind = builder.bind(until)
-        builder.append("""
-            WITH pending AS (
-                SELECT tenant, lane, seq FROM inbox WHERE status = 'pending' \(windowSQL)
-            ), candidates AS (
-                SELECT p.tenant, p.lane, MIN(p.seq) AS first FROM pending p
-                WHERE NOT EXISTS (SELECT 1 FROM lanes l WHERE l.tenant = p.tenant AND l.lane = p.lane AND l.lease_until > \(nowBind))
-                GROUP BY p.tenant, p.lane ORDER BY first LIMIT \(limitBind)
-            )
-            INSERT INTO lanes (tenant, lane, owner, lease_until)
-            SELECT tenant, lane, \(ownerBind), \(untilBind) FROM candidates, \(Self.asyncCommit) ORDER BY tenant, lane
-            ON CONFLICT (tenant, lane) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
-            WHERE lanes.lease_until <= \(nowBind)
-            RETURNING tenant, lane
-            """)
-        return builder.query
-    }
 
     public func releaseLane(tenant: String, lane: String, owner: String) async throws {
         try await rows("DELETE FROM lanes WHERE tenant = \(tenant) AND lane = \(lane) AND owner = \(owner)")

@@ -229,9 +229,11 @@ public final class PostgresStore: Store {
                 let version = Int32(migration.version)
                 try await rows("INSERT INTO schema_migrations (version, applied_at) VALUES (\(version), \(now))", on: connection)
             }
-            // The turn commit's function (named by its definition's hash; see BatchTurnStatement).
-            if try await rows("SELECT 1 FROM pg_proc WHERE proname = \(BatchTurnStatement.function)", on: connection).isEmpty {
-                try await rows(PostgresQuery(unsafeSQL: BatchTurnStatement.functionDefinition), on: connection)
+            // The hot path's functions (each named by its definition's hash; see ServerFunction).
+            for function in Self.serverFunctions {
+                if try await rows("SELECT 1 FROM pg_proc WHERE proname = \(function.name)", on: connection).isEmpty {
+                    try await rows(PostgresQuery(unsafeSQL: function.definition), on: connection)
+                }
             }
             return pending.map(\.version)
         }

@@ -16,7 +16,7 @@ extension TurnWorker {
             let round = cursors.indices.filter { cursors[$0].isActive }
             guard !round.isEmpty else { break }
             let now = await clock.now()
-            let loaded = await loadRound(round.map { cursors[$0].entry }, now: now)
+            let loaded = await loadRound(round.map { (cursors[$0].entry, cursors[$0].claim.startState(of: cursors[$0].entry)) }, now: now)
             var prepared: [(cursor: Int, turn: PreparedTurn)] = []
             for (position, index) in round.enumerated() {
                 let entry = cursors[index].entry
@@ -66,13 +66,14 @@ extension TurnWorker {
         }
     }
 
-    /// What each entry's turn starts from: inbound messages' lanes and timers' sessions in one
-    /// read each; other kinds (statuses, operator actions, external events: rare) one by one.
-    private func loadRound(_ entries: [InboxEntry], now: Int64) async -> [Result<LoadedTurn, any Error>] {
+    /// What each entry's turn starts from: inbound messages' lanes (unless the claim read them
+    /// along) and timers' sessions in one read each; other kinds (statuses, operator actions,
+    /// external events: rare) one by one.
+    private func loadRound(_ round: [(entry: InboxEntry, known: LaneState?)], now: Int64) async -> [Result<LoadedTurn, any Error>] {
         var lanes: [LaneRef] = [], sessions: [SessionRef] = []
-        for entry in entries {
+        for (entry, known) in round {
             switch entry.item.event {
-            case .inbound: lanes.append(LaneRef(tenant: entry.item.tenant, lane: entry.item.lane))
+            case .inbound: if known == nil { lanes.append(LaneRef(tenant: entry.item.tenant, lane: entry.item.lane)) }
             case .timer(let fired): sessions.append(SessionRef(tenant: entry.item.tenant, id: fired.timer.sessionID))
             default: break
             }
@@ -82,11 +83,15 @@ extension TurnWorker {
         do { laneStates = .success(lanes.isEmpty ? [:] : try await store.laneStates(lanes)) } catch { laneStates = .failure(error) }
         do { sessionStates = .success(sessions.isEmpty ? [:] : try await store.sessions(sessions)) } catch { sessionStates = .failure(error) }
         var loaded: [Result<LoadedTurn, any Error>] = []
-        loaded.reserveCapacity(entries.count)
-        for entry in entries {
+        loaded.reserveCapacity(round.count)
+        for (entry, known) in round {
             let item = entry.item
             switch item.event {
             case .inbound:
+                if let known {
+                    loaded.append(.success(inbound(entry, lane: known, now: now)))
+                    continue
+                }
                 loaded.append(laneStates.map { states in
                     inbound(entry, lane: states[LaneRef(tenant: item.tenant, lane: item.lane)] ?? LaneState(subscriber: nil, session: nil), now: now)
                 })
@@ -122,6 +127,7 @@ struct LaneCursor {
     var isLastEntry: Bool { next == claim.entries.count - 1 }
     /// The lane's claim from the current entry on.
     var remainder: LaneClaim {
-        LaneClaim(tenant: claim.tenant, lane: claim.lane, leaseUntil: claim.leaseUntil, entries: Array(claim.entries[next...]))
+        LaneClaim(tenant: claim.tenant, lane: claim.lane, leaseUntil: claim.leaseUntil, entries: Array(claim.entries[next...]),
+                  state: next == 0 ? claim.state : nil)
     }
 }

@@ -33,7 +33,7 @@ extension TurnWorker {
     /// outside any transaction if asked), write state and effects together.
     func runTurn(_ entry: InboxEntry, claim: LaneClaim, owner: String, releaseLane: Bool) async throws {
         let now = await clock.now()
-        let loaded = try await load(entry, now: now)
+        let loaded = try await load(entry, now: now, known: claim.startState(of: entry))
         guard let prepared = try await prepare(entry, loaded, owner: owner, now: now, releaseLane: releaseLane, mayClassify: true) else {
             throw TurnError("the engine asked for a classification the turn could not run")
         }
@@ -42,10 +42,12 @@ extension TurnWorker {
     }
 
     /// Reads what the entry's turn starts from (a status also records the delivery state here).
-    func load(_ entry: InboxEntry, now: Int64) async throws -> LoadedTurn {
+    /// An inbound message starts from `known`, its lane's state read with the claim, when given.
+    func load(_ entry: InboxEntry, now: Int64, known: LaneState? = nil) async throws -> LoadedTurn {
         let item = entry.item
         switch item.event {
         case .inbound:
+            if let known { return inbound(entry, lane: known, now: now) }
             return inbound(entry, lane: try await store.laneState(tenant: item.tenant, lane: item.lane), now: now)
         case .status(var status):
             guard let log = try await store.messageLog(tenant: item.tenant, messageID: status.messageID) else {
@@ -170,5 +172,13 @@ extension TurnWorker {
         var fallback = request.rules ?? RulesClassifier().classify(request)
         fallback.source = "rules (classifier timeout)"
         return fallback
+    }
+}
+
+extension LaneClaim {
+    /// The lane's state as the claim read it, for the lane's first entry only: every later entry
+    /// starts from what the previous turn committed.
+    func startState(of entry: InboxEntry) -> LaneState? {
+        entries.first?.seq == entry.seq ? state : nil
     }
 }

@@ -1,0 +1,104 @@
+import Crypto
+import Foundation
+import PostgresNIO
+
+/// A PL/pgSQL function the hot path calls: `PostgresStore.migrate` creates each one that does not
+/// exist yet. Named by a hash of its definition, so a binary with other SQL creates and calls its
+/// own: replicas of two versions can share a database during a rolling deploy, and an older
+/// binary's functions are left in place for it (they hold no data).
+struct ServerFunction: Sendable {
+    let name: String
+    let definition: String
+
+    /// `make(name)` returns the `CREATE FUNCTION` statement of the function called `name`.
+    init(prefix: String, _ make: (String) -> String) {
+        let digest = SHA256.hash(data: Data(make(prefix).utf8))
+        name = prefix + "_" + digest.prefix(8).map { String(format: "%02x", $0) }.joined()
+        definition = make(name)
+    }
+}
+
+extension PostgresStore {
+    /// Every function the store calls, created by `migrate`.
+    static let serverFunctions: [ServerFunction] = [BatchTurnStatement.serverFunction, ClaimFunction.serverFunction]
+}
+
+/// The lane claim as one call (one round trip where it took two): the lease upsert, then — as a
+/// statement of its own, so in a fresh snapshot taken after the lease is held — the claimed lanes'
+/// entries with each lane's subscriber and latest session. Both statements are planned at every
+/// call with the actual values (`force_custom_plan`, the connections' own setting), as when the
+/// client sent them one by one.
+///
+/// Parameters: $1 window (how many of the oldest pending entries the first attempt looks at),
+/// $2 now, $3 limit (lanes), $4 owner, $5 lease end, $6 entries per lane. The lease's commit is
+/// asynchronous (`synchronous_commit` off for its transaction only): a lease lost in a database
+/// crash is harmless — every turn commit re-checks its lease and the lanes are simply claimed
+/// again — so a claim need not wait for its WAL flush.
+enum ClaimFunction {
+    static let serverFunction = ServerFunction(prefix: "arriwa_claim_lanes") { name in
+        """
+        CREATE FUNCTION \(name)(bigint, bigint, bigint, text, bigint, bigint)
+        RETURNS TABLE (seq bigint, tenant text, lane text, dedupe_key text, kind text, event text, received_at bigint,
+                       subscriber_id text, phone_hash text, bsuid text, phone_encrypted bytea, created_at bigint,
+                       id text, turn bigint, attribution text, referral_raw text, state text)
+        LANGUAGE plpgsql VOLATILE SET plan_cache_mode = force_custom_plan SET enable_bitmapscan = off
+        AS $arriwa_body$
+        #variable_conflict use_column
+        DECLARE claimed_tenants text[]; claimed_lanes text[];
+        BEGIN
+            PERFORM set_config('synchronous_commit', 'off', true);
+            -- First among the oldest pending entries only (an index range, however long the inbox);
+            -- if none of those lanes is free, over every pending entry.
+            \(claim(window: "ORDER BY i.seq LIMIT $1"))
+            IF claimed_tenants IS NULL THEN
+                \(claim(window: ""))
+            END IF;
+            IF claimed_tenants IS NULL THEN
+                RETURN;
+            END IF;
+            RETURN QUERY
+            SELECT e.seq, c.tenant, c.lane, e.dedupe_key, e.kind, e.event, e.received_at,
+                   s.subscriber_id, s.phone_hash, s.bsuid, s.phone_encrypted, s.created_at,
+                   x.id, x.turn, x.attribution::text, x.referral_raw, x.state
+            FROM unnest(claimed_tenants, claimed_lanes) AS c(tenant, lane)
+            LEFT JOIN LATERAL (
+                SELECT i.seq, i.dedupe_key, i.kind, i.event, i.received_at, i.seq = MIN(i.seq) OVER () AS first
+                FROM inbox i WHERE i.tenant = c.tenant AND i.lane = c.lane AND i.status = 'pending' ORDER BY i.seq LIMIT $6
+            ) e ON true
+            LEFT JOIN subscribers s ON e.first AND s.tenant = c.tenant AND s.lane = c.lane
+            LEFT JOIN LATERAL (
+                SELECT z.id, z.turn, z.attribution, z.referral_raw, z.state FROM sessions z
+                WHERE z.tenant = s.tenant AND z.subscriber_id = s.subscriber_id ORDER BY z.created_at DESC, z.id DESC LIMIT 1
+            ) x ON true
+            ORDER BY e.seq NULLS FIRST;
+        END
+        $arriwa_body$
+        """
+    }
+
+    /// Leases the free lanes with the oldest pending entries (among the first `window` of them, or
+    /// all) into `claimed_tenants`/`claimed_lanes` (NULL when none).
+    private static func claim(window: String) -> String {
+        """
+        WITH pending AS (
+                SELECT i.tenant, i.lane, i.seq FROM inbox i WHERE i.status = 'pending' \(window)
+            ), candidates AS (
+                SELECT p.tenant, p.lane, MIN(p.seq) AS first FROM pending p
+                WHERE NOT EXISTS (SELECT 1 FROM lanes l WHERE l.tenant = p.tenant AND l.lane = p.lane AND l.lease_until > $2)
+                GROUP BY p.tenant, p.lane ORDER BY first LIMIT $3
+            ), claimed AS (
+                INSERT INTO lanes AS l (tenant, lane, owner, lease_until)
+                SELECT c.tenant, c.lane, $4, $5 FROM candidates c ORDER BY c.tenant, c.lane
+                ON CONFLICT (tenant, lane) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
+                WHERE l.lease_until <= $2
+                RETURNING l.tenant, l.lane
+            )
+            SELECT array_agg(claimed.tenant), array_agg(claimed.lane) INTO claimed_tenants, claimed_lanes FROM claimed;
+        """
+    }
+
+    /// The prepared call.
+    static func call(window: Int64, now: Int64, limit: Int64, owner: String, until: Int64, perLane: Int64) -> PostgresQuery {
+        "SELECT * FROM \(unescaped: serverFunction.name)(\(window), \(now), \(limit), \(owner), \(until), \(perLane))"
+    }
+}
