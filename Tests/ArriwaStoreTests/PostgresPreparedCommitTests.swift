@@ -108,6 +108,34 @@ struct PostgresPreparedCommitTests {
         #expect(claims.first?.state == LaneState(subscriber: nil, session: nil))
     }
 
+    @Test("a claim skips a lane whose row another transaction holds instead of waiting for it (no lock cycle with commits or claims)")
+    func claimsNeverWaitOnHeldLanes() async throws {
+        let store = try await freshStore(connections: 2)
+        defer { Task { try? await store.shutdown() } }
+        _ = try await store.appendInbox(Sample.item(1, id: "m1"))
+        _ = try await store.appendInbox(Sample.item(2, id: "m2"))
+        // A's leases end at 20; at 100 both lanes are free to take over.
+        #expect(try await store.claimLanes(owner: "A", limit: 4, perLane: 1, now: 10, leaseMillis: 10).count == 2)
+        // Another transaction holds hash-1's row (as A's turn commit does while it runs) for 3 s:
+        // B's claim takes hash-2 and skips hash-1 at once. Waiting there is what let a claim and a
+        // commit (or two claims) each wait for the other (3 worker loops: 14 deadlocks in 6 runs).
+        let (locked, lockedSignal) = AsyncStream<Void>.makeStream()
+        async let held: Void = store.transaction { connection in
+            try await store.rows("SELECT 1 FROM lanes WHERE lane = 'hash-1' FOR UPDATE", on: connection)
+            lockedSignal.yield()
+            try await Task.sleep(for: .seconds(3))
+        }
+        for await _ in locked { break }
+        let start = ContinuousClock.now
+        let skipped = try await store.claimLanes(owner: "B", limit: 4, perLane: 1, now: 100, leaseMillis: 1_000)
+        let waited = ContinuousClock.now - start
+        try await held
+        #expect(waited < .seconds(2), "the claim waited \(waited) for the held lane")
+        #expect(skipped.map(\.lane) == ["hash-2"])
+        // Once it is let go, the next claim takes it over.
+        #expect(try await store.claimLanes(owner: "C", limit: 4, perLane: 1, now: 200, leaseMillis: 1_000).map(\.lane) == ["hash-1"])
+    }
+
     @Test("a claimed lane with no entry to hand out is given back at once")
     func emptyClaimsAreReleased() async throws {
         let store = try await oneConnectionStore()

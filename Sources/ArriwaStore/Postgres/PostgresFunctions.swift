@@ -23,7 +23,7 @@ extension PostgresStore {
     static let serverFunctions: [ServerFunction] = [BatchTurnStatement.serverFunction, ClaimFunction.serverFunction]
 }
 
-/// The lane claim as one call (one round trip where it took two): the lease upsert, then — as a
+/// The lane claim as one call (one round trip where it took two): the lease, then — as a
 /// statement of its own, so in a fresh snapshot taken after the lease is held — the claimed lanes'
 /// entries with each lane's subscriber and latest session. Both statements are planned at every
 /// call with the actual values (`force_custom_plan`, the connections' own setting), as when the
@@ -77,7 +77,14 @@ enum ClaimFunction {
     }
 
     /// Leases the free lanes with the oldest pending entries (among the first `window` of them, or
-    /// all) into `claimed_tenants`/`claimed_lanes` (NULL when none).
+    /// all) into `claimed_tenants`/`claimed_lanes` (NULL when none). It never waits on a lane row
+    /// another transaction holds and locks nothing it does not take, so the window's attempt
+    /// leaves no lock behind when it takes nothing, and a claim cannot deadlock with another claim
+    /// or a turn commit (which locks its lanes in key order):
+    /// - a lane with no row is inserted (`ON CONFLICT DO NOTHING`: a concurrent claimer that
+    ///   inserted it first wins; rows go in in key order);
+    /// - a lane whose lease ended is taken over (`FOR UPDATE SKIP LOCKED`: a row someone holds —
+    ///   another claimer, or its owner committing — is skipped).
     private static func claim(window: String) -> String {
         """
         WITH pending AS (
@@ -86,12 +93,21 @@ enum ClaimFunction {
                 SELECT p.tenant, p.lane, MIN(p.seq) AS first FROM pending p
                 WHERE NOT EXISTS (SELECT 1 FROM lanes l WHERE l.tenant = p.tenant AND l.lane = p.lane AND l.lease_until > $2)
                 GROUP BY p.tenant, p.lane ORDER BY first LIMIT $3
-            ), claimed AS (
+            ), expired AS (
+                SELECT l.tenant, l.lane FROM lanes l JOIN candidates c ON l.tenant = c.tenant AND l.lane = c.lane
+                WHERE l.lease_until <= $2 ORDER BY l.tenant, l.lane FOR UPDATE OF l SKIP LOCKED
+            ), taken AS (
+                UPDATE lanes l SET owner = $4, lease_until = $5 FROM expired e
+                WHERE l.tenant = e.tenant AND l.lane = e.lane RETURNING l.tenant, l.lane
+            ), inserted AS (
                 INSERT INTO lanes AS l (tenant, lane, owner, lease_until)
-                SELECT c.tenant, c.lane, $4, $5 FROM candidates c ORDER BY c.tenant, c.lane
-                ON CONFLICT (tenant, lane) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until
-                WHERE l.lease_until <= $2
+                SELECT c.tenant, c.lane, $4, $5 FROM candidates c
+                WHERE NOT EXISTS (SELECT 1 FROM lanes x WHERE x.tenant = c.tenant AND x.lane = c.lane)
+                ORDER BY c.tenant, c.lane
+                ON CONFLICT (tenant, lane) DO NOTHING
                 RETURNING l.tenant, l.lane
+            ), claimed AS (
+                SELECT t.tenant, t.lane FROM taken t UNION ALL SELECT n.tenant, n.lane FROM inserted n
             )
             SELECT array_agg(claimed.tenant), array_agg(claimed.lane) INTO claimed_tenants, claimed_lanes FROM claimed;
         """
