@@ -73,6 +73,11 @@ enum Pgbench {
         return PgbenchFigure(clients: clients, tps: tps, latencyAverageMS: number(after: "latency average = ", in: output) ?? 0)
     }
 
+    /// VACUUM ANALYZE of the database (untimed; pgbench's own setup does it for its tables).
+    static func vacuum(url: String) throws {
+        try runTool("psql", ["-q", "-v", "ON_ERROR_STOP=1", "-c", "VACUUM ANALYZE", url])
+    }
+
     struct Payloads {
         var state: String
         var event: String
