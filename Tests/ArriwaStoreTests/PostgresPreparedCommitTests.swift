@@ -136,6 +136,20 @@ struct PostgresPreparedCommitTests {
         #expect(try await store.claimLanes(owner: "C", limit: 4, perLane: 1, now: 200, leaseMillis: 1_000).map(\.lane) == ["hash-1"])
     }
 
+    @Test("a claim reads a lane's state only when the lane's first entry is a message (a timer's turn starts from the session it names)")
+    func claimStatesForMessagesOnly() async throws {
+        let store = try await oneConnectionStore()
+        defer { Task { try? await store.shutdown() } }
+        let timer = Sample.timer(Sample.session(2), due: 500)
+        _ = try await store.appendInbox(InboxItem(tenant: Sample.tenant, lane: "hash-2", dedupeKey: "timer-1", kind: .timer,
+                                                  event: .timer(TimerFired(timer)), receivedAt: 500))
+        _ = try await store.appendInbox(Sample.item(1, id: "m1"))
+        let claims = try await store.claimLanes(owner: "W", limit: 4, perLane: 4, now: 600, leaseMillis: 10_000)
+        #expect(claims.map(\.lane) == ["hash-2", "hash-1"])
+        #expect(claims.first?.state == nil, "a timer-first lane: not read")
+        #expect(claims.last?.state == LaneState(subscriber: nil, session: nil), "a message-first lane: read (a new lead)")
+    }
+
     @Test("a claimed lane with no entry to hand out is given back at once")
     func emptyClaimsAreReleased() async throws {
         let store = try await oneConnectionStore()

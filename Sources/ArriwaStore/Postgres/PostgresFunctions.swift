@@ -25,9 +25,10 @@ extension PostgresStore {
 
 /// The lane claim as one call (one round trip where it took two): the lease, then — as a
 /// statement of its own, so in a fresh snapshot taken after the lease is held — the claimed lanes'
-/// entries with each lane's subscriber and latest session. Both statements are planned at every
-/// call with the actual values (`force_custom_plan`, the connections' own setting), as when the
-/// client sent them one by one.
+/// entries with each lane's subscriber and latest session where the lane's first entry is an
+/// inbound message (a timer's or a status's turn starts from a session it names). Both
+/// statements are planned at every call with the actual values (`force_custom_plan`, the
+/// connections' own setting), as when the client sent them one by one.
 ///
 /// Parameters: $1 window (how many of the oldest pending entries the first attempt looks at),
 /// $2 now, $3 limit (lanes), $4 owner, $5 lease end, $6 entries per lane. The lease's commit is
@@ -65,7 +66,7 @@ enum ClaimFunction {
                 SELECT i.seq, i.dedupe_key, i.kind, i.event, i.received_at, i.seq = MIN(i.seq) OVER () AS first
                 FROM inbox i WHERE i.tenant = c.tenant AND i.lane = c.lane AND i.status = 'pending' ORDER BY i.seq LIMIT $6
             ) e ON true
-            LEFT JOIN subscribers s ON e.first AND s.tenant = c.tenant AND s.lane = c.lane
+            LEFT JOIN subscribers s ON e.first AND e.kind = 'message' AND s.tenant = c.tenant AND s.lane = c.lane
             LEFT JOIN LATERAL (
                 SELECT z.id, z.turn, z.attribution, z.referral_raw, z.state FROM sessions z
                 WHERE z.tenant = s.tenant AND z.subscriber_id = s.subscriber_id ORDER BY z.created_at DESC, z.id DESC LIMIT 1

@@ -120,10 +120,10 @@ extension PostgresStore {
 /// stale). The client prepares the call of that function (`sql`) on each connection; calling it
 /// is planned in microseconds.
 ///
-/// Rows other writers lock too are locked in primary-key order: the lanes (`leased`, all of the
-/// batch's at once, before any is given back), as claims insert and lock theirs; the messages a
-/// turn marks replied (`replying`), as batches of delivery records lock theirs
-/// (`PostgresStore.recordDelivery`). Locks taken in one order cannot deadlock.
+/// The messages a turn marks replied are locked in primary-key order (`replying`), as batches of
+/// delivery records lock theirs (`PostgresStore.recordDelivery`): locks taken in one order cannot
+/// deadlock. The lanes need no order: a lane's row is only ever locked by its owner's commit, and
+/// claims never wait on a row someone holds (see `ClaimFunction`).
 struct BatchTurnStatement: PostgresPreparedStatement {
     typealias Row = PostgresRow
 
@@ -215,10 +215,10 @@ struct BatchTurnStatement: PostgresPreparedStatement {
         let events = rows(Columns.events, ordered: true), audits = rows(Columns.audits, ordered: true), replied = rows(Columns.replied)
         let body = """
             WITH lane_rows AS (SELECT * FROM \(lanes)),
-            leased AS (SELECT l.tenant, l.lane, r.release FROM lanes l JOIN lane_rows r
-                ON l.tenant = r.tenant AND l.lane = r.lane AND l.owner = r.owner AND l.lease_until > r.now
-                ORDER BY l.tenant, l.lane FOR UPDATE OF l),
-            released AS (DELETE FROM lanes l USING leased x WHERE x.release AND l.tenant = x.tenant AND l.lane = x.lane RETURNING 1),
+            kept AS (SELECT 1 FROM lanes l JOIN lane_rows r
+                ON l.tenant = r.tenant AND l.lane = r.lane AND l.owner = r.owner AND l.lease_until > r.now WHERE NOT r.release FOR UPDATE OF l),
+            released AS (DELETE FROM lanes l USING lane_rows r
+                WHERE r.release AND l.tenant = r.tenant AND l.lane = r.lane AND l.owner = r.owner AND l.lease_until > r.now RETURNING 1),
             consumed AS (UPDATE inbox SET status = 'done' WHERE seq = ANY(\(seqs)) AND status NOT IN ('done', 'failed') RETURNING seq),
             session_rows AS (SELECT * FROM \(sessions)),
             upd AS (UPDATE sessions s SET lane = r.lane, subscriber_id = r.subscriber_id, flow_version = r.flow_version, status = r.status,
@@ -258,7 +258,7 @@ struct BatchTurnStatement: PostgresPreparedStatement {
                 ORDER BY m.tenant, m.message_id FOR UPDATE OF m),
             replied AS (UPDATE message_log m SET state = 'replied', updated_at = x.now FROM replying x
                 WHERE m.tenant = x.tenant AND m.message_id = x.message_id AND \(DeliveryState.sql(next: "'replied'", current: "m.state")))
-            SELECT CASE WHEN (SELECT COUNT(*) FROM leased WHERE NOT release) <> \(keptCount) THEN arriwa_abort('lease_lost')
+            SELECT CASE WHEN (SELECT COUNT(*) FROM kept) <> \(keptCount) THEN arriwa_abort('lease_lost')
                         WHEN (SELECT COUNT(*) FROM released) <> \(releasedCount) THEN arriwa_abort('lease_lost')
                         WHEN (SELECT COUNT(*) FROM consumed) <> \(seqCount) THEN arriwa_abort('already_applied')
                         WHEN (SELECT COUNT(*) FROM upd) <> \(updateCount) THEN arriwa_abort('turn_conflict')

@@ -78,9 +78,10 @@ extension PostgresStore {
         for (row, event) in zip(entryRows, known) {
             let entry = try Self.inboxEntry(row, event: event)
             let key = LaneRef(tenant: entry.item.tenant, lane: entry.item.lane)
-            if byLane[key] == nil {
-                order.append(key)
-                // The lane's first entry carries its state (NULL subscriber: a new lead).
+            let first = byLane[key] == nil
+            if first { order.append(key) }
+            if first, case .inbound = entry.item.event {
+                // The lane's first entry, a message, carries its state (NULL subscriber: a new lead).
                 let stored = StoredRow(row, table: "subscribers")
                 let subscriber = try stored.optional("subscriber_id", String.self) == nil ? nil : try Self.subscriber(row)
                 let session = try stored.optional("id", String.self).flatMap { sessions[SessionRef(tenant: key.tenant, id: $0)] }
