@@ -93,9 +93,10 @@ public struct LaneClaim: Sendable, Hashable {
     public var leaseUntil: Int64
     public var entries: [InboxEntry]
     /// The lane's subscriber and latest session as the claim found them, when the store read them
-    /// with the claim (PostgreSQL does, in the claim's statement: one round trip less per worker
-    /// round); nil when it did not. Valid for the lane's first entry: the lease keeps every other
-    /// worker off the lane from the claim on, and a turn's commit checks the session's turn anyway.
+    /// with the claim (PostgreSQL does when the lane's first entry is a message, in the claim's
+    /// call, after the lease is held: one round trip less per worker round); nil when it did not.
+    /// Valid for the lane's first entry: the lease keeps every other worker off the lane from the
+    /// claim on, and a turn's commit checks the session's turn anyway.
     public var state: LaneState?
 
     public init(tenant: String, lane: String, leaseUntil: Int64, entries: [InboxEntry], state: LaneState? = nil) {

@@ -232,7 +232,11 @@ public final class PostgresStore: Store {
             // The hot path's functions (each named by its definition's hash; see ServerFunction).
             for function in Self.serverFunctions {
                 if try await rows("SELECT 1 FROM pg_proc WHERE proname = \(function.name)", on: connection).isEmpty {
-                    try await rows(PostgresQuery(unsafeSQL: function.definition), on: connection)
+                    do {
+                        try await rows(PostgresQuery(unsafeSQL: function.definition), on: connection)
+                    } catch let error as StoreError {
+                        throw StoreError(.migration, "PostgreSQL: creating the function \(function.name) failed: \(error.message)")
+                    }
                 }
             }
             return pending.map(\.version)
