@@ -81,7 +81,7 @@ enum ClaimFunction {
     /// all) into `claimed_tenants`/`claimed_lanes` (NULL when none). It never waits on a lane row
     /// another transaction holds and locks nothing it does not take, so the window's attempt
     /// leaves no lock behind when it takes nothing, and a claim cannot deadlock with another claim
-    /// or a turn commit (which locks its lanes in key order):
+    /// or a turn commit:
     /// - a lane with no row is inserted (`ON CONFLICT DO NOTHING`: a concurrent claimer that
     ///   inserted it first wins; rows go in in key order);
     /// - a lane whose lease ended is taken over (`FOR UPDATE SKIP LOCKED`: a row someone holds —

@@ -113,7 +113,7 @@ extension PostgresStore {
 ///
 /// One statement of one fixed text, whatever the turns hold: every table's rows are bound as one
 /// array per column (binary, unpacked by `unnest`; an empty set writes nothing) and the counts the
-/// checks compare with are parameters. It runs inside a PL/pgSQL function (`function`, created by
+/// checks compare with are parameters. It runs inside a PL/pgSQL function (`serverFunction`, created by
 /// `PostgresStore.migrate`) so that its plan is made once per connection, not at every execution:
 /// planning the statement took 0.9 ms of server CPU per commit — a fifth of the commit's time —
 /// under the connections' `force_custom_plan` (see `planSettings` for why the cached plan cannot go

@@ -47,10 +47,10 @@ extension PostgresStore {
     }
 
     /// One round trip: a server-side function (`ClaimFunction`) leases the free lanes with the
-    /// oldest pending entries (an upsert that only takes a lane whose lease ended — concurrent
-    /// claimers serialise on the lane row and the loser gets nothing back), then reads the claimed
-    /// lanes' entries in a fresh snapshot, so a turn committed just before the claim is never
-    /// handed out again. That read brings each lane's subscriber and latest session along
+    /// oldest pending entries (a lane without a row, or one whose lease ended and that nobody holds
+    /// at that moment: a claim never waits for another transaction), then reads the claimed lanes'
+    /// entries in a fresh snapshot, so a turn committed just before the claim is never handed out
+    /// again. That read brings each lane's subscriber and latest session along
     /// (`LaneClaim.state`): read after the lease is held, they are what the lane's first turn
     /// starts from, and the worker needs no read of its own.
     public func claimLanes(owner: String, limit: Int, perLane: Int, now: Int64, leaseMillis: Int64) async throws -> [LaneClaim] {
@@ -61,11 +61,11 @@ extension PostgresStore {
         guard !found.isEmpty else { return [] }
         // One row per entry (in arrival order), or one with no entry for a claimed lane whose
         // entries were all consumed meanwhile (or perLane 0).
-        var claimed: [LaneRef] = [], entryRows: [PostgresRow] = []
+        var emptyLanes: [LaneRef] = [], entryRows: [PostgresRow] = []
         for row in found {
             let stored = StoredRow(row, table: "inbox")
             if try stored.optional("seq", Int64.self) == nil {
-                claimed.append(LaneRef(tenant: try stored.get("tenant"), lane: try stored.get("lane")))
+                emptyLanes.append(LaneRef(tenant: try stored.get("tenant"), lane: try stored.get("lane")))
             } else {
                 entryRows.append(row)
             }
@@ -90,9 +90,9 @@ extension PostgresStore {
             byLane[key, default: []].append(entry)
         }
         // A lane with nothing left to do is given back.
-        if !claimed.isEmpty {
+        if !emptyLanes.isEmpty {
             try await rows("""
-                DELETE FROM lanes l USING unnest(\(claimed.map(\.tenant))::text[], \(claimed.map(\.lane))::text[]) AS e(tenant, lane)
+                DELETE FROM lanes l USING unnest(\(emptyLanes.map(\.tenant))::text[], \(emptyLanes.map(\.lane))::text[]) AS e(tenant, lane)
                 WHERE l.tenant = e.tenant AND l.lane = e.lane AND l.owner = \(owner)
                 """)
         }
