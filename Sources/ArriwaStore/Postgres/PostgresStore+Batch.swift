@@ -82,7 +82,7 @@ extension PostgresStore {
     public func commitTurns(_ commits: [TurnCommit]) async -> [Result<TurnCommitResult, any Error>] {
         guard commits.count > 1, TurnCommit.canShareTransaction(commits) else { return await alone(commits) }
         do {
-            let statement = try BatchTurnStatement(commits)
+            let statement = BatchTurnStatement(commits, encoded: try await TurnRows.encode(commits))
             let rows = try await prepared(statement)
             guard let first = rows.first else { return await alone(commits) }
             await documents.remember(effects: statement.effects)
@@ -273,8 +273,8 @@ struct BatchTurnStatement: PostgresPreparedStatement {
     /// The queued effects with their texts (see `DocumentMemo`).
     let effects: [(String, Effect)]
 
-    init(_ commits: [TurnCommit]) throws {
-        let encoded = try commits.map(TurnRows.init)
+    /// `encoded`: the commits' rows in their order (`TurnRows.encode`).
+    init(_ commits: [TurnCommit], encoded: [TurnRows]) {
         effects = encoded.flatMap { $0.effects.map { ($0.text, $0.effect) } }
         var b = PostgresBindings(capacity: 80)
 

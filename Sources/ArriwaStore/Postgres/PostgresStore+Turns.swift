@@ -51,7 +51,7 @@ extension PostgresStore {
     /// and the final SELECT checks the lease, the consumed entries and the session's turn, calling
     /// `arriwa_abort` (which rolls the statement back, naming the failed check) when one fails.
     public func commitTurn(_ commit: TurnCommit) async throws -> TurnCommitResult {
-        let statement = try BatchTurnStatement([commit])
+        let statement = BatchTurnStatement([commit], encoded: [try TurnRows(commit)])
         let rows = try await prepared(statement)
         guard let first = rows.first else { throw StoreError(.unavailable, "PostgreSQL \(endpoint): the commit returned no row") }
         await documents.remember(effects: statement.effects)

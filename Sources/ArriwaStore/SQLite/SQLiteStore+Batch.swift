@@ -66,7 +66,7 @@ extension SQLiteStore {
         guard commits.count > 1, TurnCommit.canShareTransaction(commits) else { return await alone(commits) }
         let encoded: [TurnRows]
         do {
-            encoded = try commits.map(TurnRows.init)
+            encoded = try await TurnRows.encode(commits)
         } catch {
             return await alone(commits)
         }
