@@ -112,6 +112,39 @@ extension TurnCommit {
     }
 }
 
+extension TurnCommit {
+    /// The lease an outbox item is inserted under: the commit's, for an item due at once.
+    func lease(of item: OutboxItem) -> OutboxLease? {
+        guard let outboxLease, item.availableAt <= now else { return nil }
+        return outboxLease
+    }
+
+    /// The outbox columns a stored item starts with: leased (one attempt started, the lease's
+    /// end as its next attempt) or pending from its availability.
+    func outboxStart(of item: OutboxItem) -> (owner: String?, attempts: Int, nextAttemptAt: Int64) {
+        guard let lease = lease(of: item) else { return (nil, 0, item.availableAt) }
+        return (lease.owner, 1, lease.until)
+    }
+
+    /// Each commit's results: the keys its store refused (`duplicateOutboxKeys`) and the records of
+    /// the rows it stored leased. `stored`: the rows the batch stored, with their ids.
+    static func results(_ commits: [TurnCommit], stored: [OutboxTriple: Int64]) -> [TurnCommitResult] {
+        let duplicates = duplicateOutboxKeys(commits, stored: Set(stored.keys))
+        var unclaimed = stored
+        return zip(commits, duplicates).map { commit, duplicates in
+            var leased: [OutboxRecord] = []
+            for item in commit.outbox {
+                let triple = OutboxTriple(tenant: item.tenant, destination: item.destination, key: item.key)
+                // Taken once: a key twice in a batch is stored (and leased) for its first item.
+                guard let id = unclaimed.removeValue(forKey: triple), let lease = commit.lease(of: item) else { continue }
+                leased.append(OutboxRecord(id: id, item: item, status: .pending, attempts: 1, nextAttemptAt: lease.until, lastError: nil,
+                                           createdAt: commit.now, deliveredAt: nil, remoteID: nil))
+            }
+            return TurnCommitResult(duplicateOutboxKeys: duplicates, leased: leased)
+        }
+    }
+}
+
 struct OutboxTriple: Hashable, Sendable {
     var tenant: String
     var destination: String

@@ -326,11 +326,17 @@ public struct TurnCommit: Sendable {
     public var replied: [String]
     /// Gives the lane back in the same transaction (the worker has no more entries of it).
     public var releaseLane: Bool
+    /// Inserts the outbox rows that are due at once already leased to this dispatcher (owner and
+    /// lease end, one attempt started, as a claim leaves them), for it to deliver from memory
+    /// (`TurnCommitResult.leased`) instead of claiming them. Rows available later are inserted
+    /// unleased. Nil: every row is claimed as usual.
+    public var outboxLease: OutboxLease?
 
     public init(tenant: String, lane: String, owner: String, now: Int64, consumed: [Int64], session: SessionState? = nil,
                 expectedTurn: Int? = nil, subscriber: SubscriberRecord? = nil, outbox: [OutboxItem] = [],
                 schedule: [TimerRecord] = [], cancel: [String] = [], audit: [AuditRecord] = [],
-                messages: [MessageLogRecord] = [], events: [EventLogRecord] = [], replied: [String] = [], releaseLane: Bool = false) {
+                messages: [MessageLogRecord] = [], events: [EventLogRecord] = [], replied: [String] = [], releaseLane: Bool = false,
+                outboxLease: OutboxLease? = nil) {
         self.tenant = tenant
         self.lane = lane
         self.owner = owner
@@ -347,15 +353,34 @@ public struct TurnCommit: Sendable {
         self.events = events
         self.replied = replied
         self.releaseLane = releaseLane
+        self.outboxLease = outboxLease
+    }
+}
+
+/// A dispatcher's lease on the outbox rows a turn commit inserts (`TurnCommit.outboxLease`).
+public struct OutboxLease: Sendable, Hashable {
+    /// The dispatcher's owner name: its completion must name it, as after a claim.
+    public var owner: String
+    /// The lease's end: should the dispatcher never complete a row (its process died), the row is
+    /// claimed again after this, marked in doubt.
+    public var until: Int64
+
+    public init(owner: String, until: Int64) {
+        self.owner = owner
+        self.until = until
     }
 }
 
 public struct TurnCommitResult: Sendable, Hashable {
     /// Outbox keys (`destination/key`) that were already present: the unique index refused them.
     public var duplicateOutboxKeys: [String]
+    /// The outbox rows the commit stored under its `outboxLease`, as `claimOutbox` would have
+    /// returned them: ready for the lease's dispatcher to deliver.
+    public var leased: [OutboxRecord]
 
-    public init(duplicateOutboxKeys: [String] = []) {
+    public init(duplicateOutboxKeys: [String] = [], leased: [OutboxRecord] = []) {
         self.duplicateOutboxKeys = duplicateOutboxKeys
+        self.leased = leased
     }
 }
 

@@ -184,17 +184,15 @@ public actor InMemoryStore: Store {
         }
         for id in commit.cancel { timers[LaneKey(tenant: commit.tenant, lane: id)] = nil }
         for timer in commit.schedule { timers[LaneKey(tenant: commit.tenant, lane: timer.timer.id)] = timer }
-        var duplicates: [String] = []
+        var stored: [OutboxTriple: Int64] = [:]
         for item in commit.outbox {
-            let unique = Self.outboxUnique(item)
-            guard outboxKeys.insert(unique).inserted else {
-                duplicates.append("\(item.destination)/\(item.key)")
-                continue
-            }
+            guard outboxKeys.insert(Self.outboxUnique(item)).inserted else { continue }
             outboxSeq += 1
-            outboxRows[outboxSeq] = OutboxRow(record: OutboxRecord(id: outboxSeq, item: item, status: .pending, attempts: 0,
-                                                                   nextAttemptAt: item.availableAt, lastError: nil,
-                                                                   createdAt: commit.now, deliveredAt: nil, remoteID: nil), owner: nil)
+            let start = commit.outboxStart(of: item)
+            outboxRows[outboxSeq] = OutboxRow(record: OutboxRecord(id: outboxSeq, item: item, status: .pending, attempts: start.attempts,
+                                                                   nextAttemptAt: start.nextAttemptAt, lastError: nil,
+                                                                   createdAt: commit.now, deliveredAt: nil, remoteID: nil), owner: start.owner)
+            stored[OutboxTriple(tenant: item.tenant, destination: item.destination, key: item.key)] = outboxSeq
         }
         for record in commit.audit { audits.append((commit.tenant, record)) }
         for message in commit.messages where messageLog[LaneKey(tenant: commit.tenant, lane: message.messageID)] == nil {
@@ -216,7 +214,7 @@ public actor InMemoryStore: Store {
             }
         }
         if commit.releaseLane { leases[laneKey] = nil }
-        return TurnCommitResult(duplicateOutboxKeys: duplicates)
+        return TurnCommit.results([commit], stored: stored).first ?? TurnCommitResult()
     }
 
     // MARK: Timers

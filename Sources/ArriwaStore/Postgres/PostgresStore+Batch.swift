@@ -89,7 +89,7 @@ extension PostgresStore {
             let stored = try BatchTurnStatement.stored(first)
             sharedTurns.add(commits.count, ordering: .relaxed)
             await sessionCache.committed(commits)
-            return TurnCommit.duplicateOutboxKeys(commits, stored: stored).map { .success(TurnCommitResult(duplicateOutboxKeys: $0)) }
+            return TurnCommit.results(commits, stored: stored).map { .success($0) }
         } catch {
             logger.debug("a shared commit of turns was rolled back; committing each alone",
                          metadata: ["turns": "\(commits.count)", "reason": "\(error)"])
@@ -127,15 +127,20 @@ extension PostgresStore {
 struct BatchTurnStatement: PostgresPreparedStatement {
     typealias Row = PostgresRow
 
-    static let name = "arriwa_commit_turns_v4"
+    static let name = "arriwa_commit_turns_v5"
 
-    /// The outbox rows the statement stored, from its `inserted` column.
-    static func stored(_ row: PostgresRow) throws -> Set<OutboxTriple> {
+    /// The outbox rows the statement stored with their ids, from its `inserted` column.
+    static func stored(_ row: PostgresRow) throws -> [OutboxTriple: Int64] {
         let inserted = try StoredRow(row, table: "outbox").get("inserted", [String].self)
-        return Set(inserted.compactMap { text -> OutboxTriple? in
-            let parts = text.split(separator: "\u{1F}", maxSplits: 2, omittingEmptySubsequences: false)
-            return parts.count == 3 ? OutboxTriple(tenant: String(parts[0]), destination: String(parts[1]), key: String(parts[2])) : nil
-        })
+        var stored: [OutboxTriple: Int64] = [:]
+        for text in inserted {
+            let parts = text.split(separator: "\u{1F}", maxSplits: 3, omittingEmptySubsequences: false)
+            guard parts.count == 4, let id = Int64(parts[0]) else {
+                throw StoreError(.corrupt, "the turn commit returned an unreadable stored outbox row: \(text)")
+            }
+            stored[OutboxTriple(tenant: String(parts[1]), destination: String(parts[2]), key: String(parts[3]))] = id
+        }
+        return stored
     }
 
     /// Each record set's columns with their SQL types, in binding order (`makeBindings` appends
@@ -150,7 +155,7 @@ struct BatchTurnStatement: PostgresPreparedStatement {
         static let cancels = ["tenant text", "id text"]
         static let timers = ["tenant text", "id text", "lane text", "session_id text", "due_at bigint", "spec text", "dedupe_key text", "event text"]
         static let outbox = ["tenant text", "key text", "destination text", "session_id text", "lane text", "effect text", "available_at bigint",
-                             "now bigint"]
+                             "now bigint", "owner text", "attempts bigint", "next_attempt_at bigint"]
         static let messages = ["tenant text", "message_id text", "provider_message_id text", "session_id text", "lane text", "node text",
                                "state text", "updated_at bigint"]
         static let events = ["tenant text", "key text", "session_id text", "event text", "stream text", "at bigint"]
@@ -242,10 +247,12 @@ struct BatchTurnStatement: PostgresPreparedStatement {
                 SELECT r.tenant, r.id, r.lane, r.session_id, r.due_at, r.spec, r.dedupe_key, r.event FROM \(timers)
                 ON CONFLICT (tenant, id) DO UPDATE SET lane = EXCLUDED.lane, session_id = EXCLUDED.session_id, due_at = EXCLUDED.due_at,
                     spec = EXCLUDED.spec, dedupe_key = EXCLUDED.dedupe_key, event = EXCLUDED.event),
-            ob AS (INSERT INTO outbox (tenant, key, destination, session_id, lane, effect, available_at, status, attempts, next_attempt_at, created_at)
-                SELECT r.tenant, r.key, r.destination, r.session_id, r.lane, r.effect, r.available_at, 'pending', 0, r.available_at, r.now
+            ob AS (INSERT INTO outbox (tenant, key, destination, session_id, lane, effect, available_at, status, attempts, next_attempt_at, owner,
+                    created_at)
+                SELECT r.tenant, r.key, r.destination, r.session_id, r.lane, r.effect, r.available_at, 'pending', r.attempts, r.next_attempt_at,
+                    r.owner, r.now
                 FROM \(outbox) ORDER BY r.ord
-                ON CONFLICT (tenant, destination, key) DO NOTHING RETURNING tenant, destination, key),
+                ON CONFLICT (tenant, destination, key) DO NOTHING RETURNING id, tenant, destination, key),
             messages AS (INSERT INTO message_log (tenant, message_id, provider_message_id, session_id, lane, node, state, updated_at)
                 SELECT r.tenant, r.message_id, r.provider_message_id, r.session_id, r.lane, r.node, r.state, r.updated_at FROM \(messages)
                 ON CONFLICT (tenant, message_id) DO NOTHING),
@@ -264,7 +271,8 @@ struct BatchTurnStatement: PostgresPreparedStatement {
                         WHEN (SELECT COUNT(*) FROM upd) <> \(updateCount) THEN arriwa_abort('turn_conflict')
                         WHEN (SELECT COUNT(*) FROM ins) <> \(insertCount) THEN arriwa_abort('turn_conflict')
                         ELSE 0 END AS ok,
-                   (SELECT COALESCE(array_agg(tenant || chr(31) || destination || chr(31) || key), '{}'::text[]) FROM ob) AS inserted
+                   (SELECT COALESCE(array_agg(id::text || chr(31) || tenant || chr(31) || destination || chr(31) || key), '{}'::text[]) FROM ob)
+                       AS inserted
             """
         return (body, types)
     }()
@@ -348,6 +356,9 @@ struct BatchTurnStatement: PostgresPreparedStatement {
         b.append(outbox.map(\.1.effect))
         b.append(outbox.map(\.1.availableAt))
         b.append(outbox.map(\.0))
+        b.append(NullableArray(outbox.map(\.1.owner)))
+        b.append(outbox.map { Int64($0.1.attempts) })
+        b.append(outbox.map(\.1.nextAttemptAt))
 
         let messages = commits.flatMap { commit in commit.messages.map { (commit.tenant, $0) } }
         b.append(messages.map(\.0))

@@ -55,9 +55,9 @@ extension PostgresStore {
         let rows = try await prepared(statement)
         guard let first = rows.first else { throw StoreError(.unavailable, "PostgreSQL \(endpoint): the commit returned no row") }
         await documents.remember(effects: statement.effects)
-        let duplicates = TurnCommit.duplicateOutboxKeys([commit], stored: try BatchTurnStatement.stored(first))
+        let results = TurnCommit.results([commit], stored: try BatchTurnStatement.stored(first))
         await sessionCache.committed([commit])
-        return TurnCommitResult(duplicateOutboxKeys: duplicates.first ?? [])
+        return results.first ?? TurnCommitResult()
     }
 
     /// The stored state with the stored (immutable) attribution laid over it.

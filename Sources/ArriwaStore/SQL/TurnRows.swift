@@ -39,6 +39,10 @@ struct TurnRows: Sendable {
         var lane: String
         var effect: String
         var availableAt: Int64
+        /// The columns a stored row starts with (`TurnCommit.outboxStart`): leased or not.
+        var owner: String?
+        var attempts: Int
+        var nextAttemptAt: Int64
     }
 
     var session: Session?
@@ -74,8 +78,10 @@ struct TurnRows: Sendable {
                 previous = (item.effect, json)
                 effects.append((json, item.effect))
             }
+            let start = commit.outboxStart(of: item)
             return Outbox(tenant: item.tenant, key: item.key, destination: item.destination, sessionID: item.sessionID, lane: item.lane,
-                          effect: json, availableAt: item.availableAt)
+                          effect: json, availableAt: item.availableAt, owner: start.owner, attempts: start.attempts,
+                          nextAttemptAt: start.nextAttemptAt)
         }
         self.effects = effects
     }

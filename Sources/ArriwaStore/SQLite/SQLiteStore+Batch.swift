@@ -72,10 +72,10 @@ extension SQLiteStore {
         }
         for rows in encoded { for (text, effect) in rows.effects { effectMemo.remember(text, effect) } }
         do {
-            let duplicates = try await transaction { try await writeBatch(commits, encoded) }
+            let results = try await transaction { try await writeBatch(commits, encoded) }
             for commit in commits { sessionCache.committed(commit) }
             batchStatistics.shared += commits.count
-            return duplicates.map { .success(TurnCommitResult(duplicateOutboxKeys: $0)) }
+            return results.map { .success($0) }
         } catch {
             logger.debug("a shared commit of turns was rolled back; committing each alone",
                          metadata: ["turns": "\(commits.count)", "reason": "\(error)"])
@@ -98,7 +98,7 @@ extension SQLiteStore {
         return state
     }
 
-    private func writeBatch(_ commits: [TurnCommit], _ encoded: [TurnRows]) async throws -> [[String]] {
+    private func writeBatch(_ commits: [TurnCommit], _ encoded: [TurnRows]) async throws -> [TurnCommitResult] {
         try await checkLeases(commits)
         try await consume(commits)
         try await writeSessions(commits, encoded)
@@ -127,7 +127,7 @@ extension SQLiteStore {
             [.text(tenant), .text(timer.id), .text(timer.lane), .text(timer.sessionID), .int64(timer.dueAt), .text(timer.spec),
              .text(timer.dedupeKey), .text(timer.event)]
         })
-        let duplicates = try await insertOutbox(commits, encoded)
+        let results = try await insertOutbox(commits, encoded)
         let messages = commits.flatMap { commit in commit.messages.map { (commit.tenant, $0) } }
         try await insertRows(messages, columns: 8, sql: { values in
             """
@@ -166,7 +166,7 @@ extension SQLiteStore {
             DELETE FROM lanes WHERE rowid IN (SELECT l.rowid FROM k JOIN lanes l ON l.tenant = k.tenant AND l.lane = k.lane AND l.owner = k.owner)
             """
         }, binds: { commit in [.text(commit.tenant), .text(commit.lane), .text(commit.owner)] })
-        return duplicates
+        return results
     }
 
     /// Every commit's lane is leased to its owner, at its own `now`.
@@ -232,23 +232,33 @@ extension SQLiteStore {
     }
 
     /// One multi-row insert; what it did not store was already there (duplicates).
-    private func insertOutbox(_ commits: [TurnCommit], _ encoded: [TurnRows]) async throws -> [[String]] {
+    private func insertOutbox(_ commits: [TurnCommit], _ encoded: [TurnRows]) async throws -> [TurnCommitResult] {
         let rows = zip(commits, encoded).flatMap { commit, rows in rows.outbox.map { ($0, commit.now) } }
-        var stored: Set<OutboxTriple> = []
-        for chunk in rows.chunked(Self.rowsPerStatement(columns: 9)) {
-            let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)", count: chunk.count).joined(separator: ", ")
-            let returned = try await query("""
-                INSERT INTO outbox (tenant, key, destination, session_id, lane, effect, available_at, status, attempts, next_attempt_at, created_at)
-                VALUES \(values) ON CONFLICT (tenant, destination, key) DO NOTHING RETURNING tenant, destination, key
-                """, chunk.flatMap { item, now -> [SQLiteData] in
-                    [.text(item.tenant), .text(item.key), .text(item.destination), .text(item.sessionID), .text(item.lane),
-                     .text(item.effect), .int64(item.availableAt), .int64(item.availableAt), .int64(now)]
-                })
-            for row in returned {
-                stored.insert(OutboxTriple(tenant: try row.string("tenant"), destination: try row.string("destination"), key: try row.string("key")))
-            }
+        var stored: [OutboxTriple: Int64] = [:]
+        for chunk in rows.chunked(Self.rowsPerStatement(columns: 11)) {
+            for (triple, id) in try await insertOutboxRows(Array(chunk)) { stored[triple] = id }
         }
-        return TurnCommit.duplicateOutboxKeys(commits, stored: stored)
+        return TurnCommit.results(commits, stored: stored)
+    }
+
+    /// Inserts outbox rows (each with its commit's time), returning the ones stored with their ids.
+    func insertOutboxRows(_ rows: [(TurnRows.Outbox, Int64)]) async throws -> [OutboxTriple: Int64] {
+        guard !rows.isEmpty else { return [:] }
+        let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)", count: rows.count).joined(separator: ", ")
+        let returned = try await query("""
+            INSERT INTO outbox (tenant, key, destination, session_id, lane, effect, available_at, status, attempts, next_attempt_at, owner,
+                                created_at)
+            VALUES \(values) ON CONFLICT (tenant, destination, key) DO NOTHING RETURNING id, tenant, destination, key
+            """, rows.flatMap { item, now -> [SQLiteData] in
+                [.text(item.tenant), .text(item.key), .text(item.destination), .text(item.sessionID), .text(item.lane),
+                 .text(item.effect), .int64(item.availableAt), .int64(Int64(item.attempts)), .int64(item.nextAttemptAt),
+                 item.owner.map(SQLiteData.text) ?? .null, .int64(now)]
+            })
+        var stored: [OutboxTriple: Int64] = [:]
+        for row in returned {
+            stored[OutboxTriple(tenant: try row.string("tenant"), destination: try row.string("destination"), key: try row.string("key"))] = try row.int("id")
+        }
+        return stored
     }
 
     /// Runs `sql` over `rows` in chunks, with `(?, …)` groups of `columns` parameters as `values`.

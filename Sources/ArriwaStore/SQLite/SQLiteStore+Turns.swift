@@ -86,25 +86,10 @@ extension SQLiteStore {
                          .text(timer.dedupeKey), .text(timer.event)]
                     })
             }
-            var duplicates: [String] = []
-            if !rows.outbox.isEmpty {
-                // One multi-row insert; the rows it did not return were already there (duplicates).
-                let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)", count: rows.outbox.count).joined(separator: ", ")
-                let binds = rows.outbox.flatMap { item -> [SQLiteData] in
-                    [.text(item.tenant), .text(item.key), .text(item.destination), .text(item.sessionID), .text(item.lane),
-                     .text(item.effect), .int64(item.availableAt), .int64(item.availableAt), .int64(commit.now)]
-                }
-                let inserted = try await query("""
-                    INSERT INTO outbox (tenant, key, destination, session_id, lane, effect, available_at, status, attempts, next_attempt_at, created_at)
-                    VALUES \(values) ON CONFLICT (tenant, destination, key) DO NOTHING RETURNING destination, key
-                    """, binds)
-                let stored = Set(try inserted.map { "\(try $0.string("destination"))/\(try $0.string("key"))" })
-                var seen: Set<String> = []
-                for item in rows.outbox {
-                    let name = "\(item.destination)/\(item.key)"
-                    // A key twice in one commit: the first is stored, the repeat is a duplicate.
-                    if !stored.contains(name) || !seen.insert(name).inserted { duplicates.append(name) }
-                }
+            // Multi-row inserts; the rows they did not store were already there (duplicates).
+            var stored: [OutboxTriple: Int64] = [:]
+            for chunk in rows.outbox.map({ ($0, commit.now) }).chunked(Self.rowsPerStatement(columns: 11)) {
+                for (triple, id) in try await insertOutboxRows(Array(chunk)) { stored[triple] = id }
             }
             for message in commit.messages {
                 try await execute("""
@@ -132,7 +117,7 @@ extension SQLiteStore {
             if commit.releaseLane {
                 try await execute("DELETE FROM lanes WHERE tenant = ? AND lane = ? AND owner = ?", [tenant, .text(commit.lane), .text(commit.owner)])
             }
-            return TurnCommitResult(duplicateOutboxKeys: duplicates)
+            return TurnCommit.results([commit], stored: stored).first ?? TurnCommitResult()
         }
         sessionCache.committed(commit)
         return result
