@@ -219,15 +219,15 @@ struct FunnelRun {
         let runDigits = 100 + Int(Date().timeIntervalSince1970) % 900
         let waiters = CommitWaiters()
         let signal = WakeSignal()
+        let dispatcher = OutboxDispatcher(store: store, destinations: Destinations(), configuration: .init(concurrency: dispatchConcurrency),
+                                          logger: logger)
         let worker = TurnWorker(store: store, deployments: deployments,
                                 configuration: .init(owner: "bench-\(runID)", concurrency: workers, lanesPerClaim: lanesPerClaim, idlePoll: .milliseconds(20),
                                                      onCommit: { entry, state, _ in
                                                          await waiters.committed(entry.item.dedupeKey, state: state, at: monotonicNanos())
                                                      }),
-                                signal: signal, logger: logger)
-        let dispatcher = OutboxDispatcher(store: store, destinations: Destinations(), configuration: .init(concurrency: dispatchConcurrency),
-                                          logger: logger)
-        let group = ServiceGroup(configuration: .init(services: dispatch ? [worker, dispatcher] : [worker], gracefulShutdownSignals: [], logger: logger))
+                                signal: signal, logger: logger, handoff: dispatch ? dispatcher : nil)
+        let group = ServiceGroup(configuration: .init(services: dispatch ? [dispatcher, worker] : [worker], gracefulShutdownSignals: [], logger: logger))
         let services = Task { try await group.run() }
 
         let counter = SessionCounter(total: sessions)

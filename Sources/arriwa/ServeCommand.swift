@@ -125,9 +125,6 @@ struct ServeCommand: AsyncParsableCommand {
 
         let httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
         let signal = WakeSignal()
-        let worker = TurnWorker(store: store, deployments: deployments,
-                                configuration: .init(concurrency: settings.workers, classify: Self.classifier(env: env, client: httpClient)),
-                                signal: signal, metrics: metrics)
         let scheduler = TimerScheduler(store: store, workers: signal, metrics: metrics)
         var destinations = Self.destinations(env: env, client: httpClient, logger: logger)
         SinkWiring.register(into: &destinations, store: store, env: env, client: httpClient, logger: logger)
@@ -142,6 +139,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let dispatcher = OutboxDispatcher(store: store, destinations: destinations,
                                           configuration: .init(concurrency: settings.dispatchConcurrency), metrics: metrics)
+        // Committed rows go to this process's dispatcher in memory (no claim), while it has room.
+        let worker = TurnWorker(store: store, deployments: deployments,
+                                configuration: .init(concurrency: settings.workers, classify: Self.classifier(env: env, client: httpClient)),
+                                signal: signal, metrics: metrics, handoff: dispatcher)
         let pruner = RetentionPruner(store: store, configuration: .init(retentionDays: settings.retentionDays))
         let host = settings.host
         let app = ArriwaHTTPServer.makeApplication(

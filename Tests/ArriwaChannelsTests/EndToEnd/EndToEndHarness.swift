@@ -74,14 +74,15 @@ struct EndToEndHarness {
                                                                    ProviderSettings.cloudBaseURLVariable: fake.baseURL]),
             sealer: sealer, client: ProviderClient(client: client, configuration: .init(timeout: requestTimeout)),
             clock: clock, wake: { await signal.wake() }, logger: quiet)
-        let worker = TurnWorker(store: store, deployments: deployments, configuration: .init(concurrency: 2, idlePoll: .milliseconds(20)),
-                                clock: clock, signal: signal, metrics: metrics, logger: quiet)
         let scheduler = TimerScheduler(store: store, configuration: .init(maxSleepMillis: 50), clock: clock, workers: signal,
                                        metrics: metrics, logger: quiet)
         let dispatcher = OutboxDispatcher(store: store,
                                           destinations: Destinations(channel: channel, handover: LogSink(logger: quiet),
                                                                      fallback: LogSink(logger: quiet)),
                                           configuration: .init(idlePoll: .milliseconds(20)), clock: clock, metrics: metrics, logger: quiet)
+        // As `arriwa serve` wires them: committed rows go to the dispatcher in memory.
+        let worker = TurnWorker(store: store, deployments: deployments, configuration: .init(concurrency: 2, idlePoll: .milliseconds(20)),
+                                clock: clock, signal: signal, metrics: metrics, logger: quiet, handoff: dispatcher)
         let group = ServiceGroup(configuration: .init(
             services: [.init(service: dispatcher), .init(service: worker), .init(service: scheduler), .init(service: app)],
             logger: quiet))

@@ -8,6 +8,12 @@ import Synchronization
 /// delivered; retried with backoff 1, 2, 4, 8, 16 s (capped) on technical failures; dead after
 /// `maxAttempts` or at once on a permanent failure. At least once: the idempotency key (the row's
 /// key) lets receivers drop repeats; `isRedelivery` tells them a repeat is possible.
+///
+/// Rows need not be claimed: a turn worker in the same process inserts the rows its commits
+/// enqueue already leased to this dispatcher (`handoffLease`, while it has room for them) and hands
+/// them over once committed (`adopt`) — one statement and one row version fewer per row. A row handed
+/// over is delivered like a claimed one; should the process die first, its lease runs out and
+/// any dispatcher claims it, marked in doubt, as a claimed row would be.
 public final class OutboxDispatcher: Service, Sendable {
     public struct Configuration: Sendable {
         public var owner: String
@@ -54,6 +60,14 @@ public final class OutboxDispatcher: Service, Sendable {
     let signal = WakeSignal()
     /// Deliveries in flight (read by the claim loop, changed by the deliveries).
     let inFlight = Atomic<Int>(0)
+    /// Rows handed over (`adopt`) and not yet started.
+    let handedOver = HandoffQueue()
+    /// Leases given out for rows not yet started: commits in progress and rows handed over.
+    let promised = Atomic<Int>(0)
+    /// Whether the loop takes handed-over rows (from `run` until it stops).
+    let accepting = Atomic<Bool>(false)
+    /// `wake()` asked for a claim: the next loop claims even if its last claim found nothing lately.
+    let claimSoon = Atomic<Bool>(false)
 
     public init(store: any Store, destinations: Destinations, configuration: Configuration = Configuration(),
                 clock: any RuntimeClock = SystemClock(), metrics: RuntimeMetrics = RuntimeMetrics(),
@@ -66,49 +80,114 @@ public final class OutboxDispatcher: Service, Sendable {
         self.logger = logger
     }
 
-    /// Ends an idle wait now.
+    /// Ends an idle wait now, and claims due rows then.
     public func wake() async {
+        claimSoon.store(true, ordering: .relaxed)
         await signal.wake()
+    }
+
+    /// A lease for the outbox rows of a turn commit about to be made (`TurnCommit.outboxLease`),
+    /// counted against `concurrency` until the rows are handed over (`adopt`) or the lease is given
+    /// back (`forgo`). Nil when the dispatcher is not running or has no room: the rows are then
+    /// inserted unleased and claimed as usual.
+    public func handoffLease(rows: Int, now: Int64) -> OutboxLease? {
+        guard rows > 0, accepting.load(ordering: .relaxed) else { return nil }
+        let promisedNow = promised.add(rows, ordering: .relaxed).newValue
+        guard inFlight.load(ordering: .relaxed) + promisedNow <= configuration.concurrency else {
+            promised.subtract(rows, ordering: .relaxed)
+            return nil
+        }
+        return OutboxLease(owner: configuration.owner, until: now + configuration.leaseMillis)
+    }
+
+    /// The rows a commit stored under a `handoffLease` of `rows` rows (`TurnCommitResult.leased`;
+    /// fewer than `rows` when some were duplicates or due later): delivered as claimed rows are.
+    public func adopt(_ records: [OutboxRecord], promised rows: Int) async {
+        promised.subtract(rows, ordering: .relaxed)
+        guard !records.isEmpty else { return }
+        inFlight.add(records.count, ordering: .relaxed)
+        await handedOver.append(records)
+        await signal.wake()
+    }
+
+    /// Gives back a `handoffLease` whose commit did not happen (nothing was stored under it).
+    public func forgo(promised rows: Int) {
+        promised.subtract(rows, ordering: .relaxed)
     }
 
     public func run() async throws {
         logger.info("outbox dispatcher started", metadata: ["owner": "\(configuration.owner)"])
         var lastBacklog: Int64 = 0
-        // The group waits for deliveries in flight: a graceful shutdown drains them.
-        await withDiscardingTaskGroup { group in
-            while !Task.isShuttingDownGracefully && !Task.isCancelled {
-                let now = await clock.now()
-                if now - lastBacklog >= 1000 {
-                    lastBacklog = now
-                    await refreshBacklog()
-                }
-                let busy = inFlight.load(ordering: .relaxed)
-                let free = configuration.concurrency - busy
-                var claimed: [OutboxRecord] = []
-                // Claims come in batches: while deliveries run, wait until a quarter of the slots
-                // are free rather than claiming one row per finished delivery (each claim is a
-                // write transaction).
-                if free > 0 && (busy == 0 || free >= max(1, configuration.concurrency / 4)) {
-                    do {
-                        claimed = try await store.claimOutbox(owner: configuration.owner, limit: free, now: now,
-                                                              leaseMillis: configuration.leaseMillis)
-                    } catch {
-                        metrics.error(.dispatcher)
-                        logger.error("claiming outbox rows failed", metadata: ["error": "\(error)"])
+        var lastEmptyClaim: ContinuousClock.Instant?
+        let threshold = max(1, configuration.concurrency / 4)
+        accepting.store(true, ordering: .relaxed)
+        // A graceful shutdown ends the idle wait at once rather than after `idlePoll`.
+        let signal = self.signal
+        await withGracefulShutdownHandler {
+            // The group waits for deliveries in flight: a graceful shutdown drains them.
+            await withDiscardingTaskGroup { group in
+                /// Starts deliveries already counted in `inFlight`.
+                func start(_ records: [OutboxRecord]) {
+                    for record in records {
+                        group.addTask {
+                            await self.deliver(record)
+                            let left = self.inFlight.subtract(1, ordering: .relaxed).newValue
+                            // The loop waits for a quarter of the slots (or for none busy): wake it then.
+                            if left == 0 || self.configuration.concurrency - left == threshold { await self.signal.wake() }
+                        }
                     }
                 }
-                inFlight.add(claimed.count, ordering: .relaxed)
-                let threshold = max(1, configuration.concurrency / 4)
-                for record in claimed {
-                    group.addTask {
-                        await self.deliver(record)
-                        let left = self.inFlight.subtract(1, ordering: .relaxed).newValue
-                        // The loop waits for a quarter of the slots (or for none busy): wake it then.
-                        if left == 0 || self.configuration.concurrency - left == threshold { await self.signal.wake() }
+                while !Task.isShuttingDownGracefully && !Task.isCancelled {
+                    let handed = await handedOver.takeAll()
+                    start(handed)
+                    let now = await clock.now()
+                    if now - lastBacklog >= 1000 {
+                        lastBacklog = now
+                        await refreshBacklog()
                     }
+                    let busy = inFlight.load(ordering: .relaxed)
+                    let free = configuration.concurrency - busy
+                    var claimed: [OutboxRecord] = []
+                    // Claims come in batches: while deliveries run, wait until a quarter of the slots
+                    // are free rather than claiming one row per finished delivery (each claim is a
+                    // write transaction).
+                    // A claim that found nothing is not repeated before `idlePoll` has passed (unless
+                    // `wake()` asks): rows handed over wake the loop often, and claim nothing.
+                    let polled = lastEmptyClaim.map { ContinuousClock.now - $0 >= configuration.idlePoll } ?? true
+                    if free > 0 && (busy == 0 || free >= max(1, configuration.concurrency / 4))
+                        && (polled || claimSoon.exchange(false, ordering: .relaxed)) {
+                        do {
+                            claimed = try await store.claimOutbox(owner: configuration.owner, limit: free, now: now,
+                                                                  leaseMillis: configuration.leaseMillis)
+                            lastEmptyClaim = claimed.isEmpty ? ContinuousClock.now : nil
+                        } catch {
+                            metrics.error(.dispatcher)
+                            logger.error("claiming outbox rows failed", metadata: ["error": "\(error)"])
+                        }
+                    }
+                    inFlight.add(claimed.count, ordering: .relaxed)
+                    start(claimed)
+                    if claimed.isEmpty && handed.isEmpty { await signal.wait(timeout: busy > 0 ? .milliseconds(20) : configuration.idlePoll) }
                 }
-                if claimed.isEmpty { await signal.wait(timeout: busy > 0 ? .milliseconds(20) : configuration.idlePoll) }
+                // Stopping: no more leases. Leases already given are waited for (their commits end in
+                // `adopt` or `forgo`; the turn workers stop first) and their rows delivered, so that
+                // none is left to run out its lease and be redelivered as in doubt. Bounded: a worker
+                // that never ends its commit does not hold the shutdown past `deliveryTimeout`.
+                accepting.store(false, ordering: .relaxed)
+                let deadline = ContinuousClock.now + configuration.deliveryTimeout
+                while true {
+                    start(await handedOver.takeAll())
+                    guard promised.load(ordering: .relaxed) > 0, !Task.isCancelled else { break }
+                    guard ContinuousClock.now < deadline else {
+                        logger.warning("stopping with outbox leases not handed over; their rows are delivered after the lease",
+                                       metadata: ["rows": "\(promised.load(ordering: .relaxed))"])
+                        break
+                    }
+                    await signal.wait(timeout: .milliseconds(20))
+                }
             }
+        } onGracefulShutdown: {
+            Task { await signal.wake() }
         }
         logger.info("outbox dispatcher stopped", metadata: ["owner": "\(configuration.owner)"])
     }
@@ -173,5 +252,19 @@ public final class OutboxDispatcher: Service, Sendable {
         } catch {
             logger.debug("outbox counts failed", metadata: ["error": "\(error)"])
         }
+    }
+}
+
+/// Rows handed over to the dispatcher, waiting for its loop to start them.
+actor HandoffQueue {
+    private var records: [OutboxRecord] = []
+
+    func append(_ more: [OutboxRecord]) {
+        records += more
+    }
+
+    func takeAll() -> [OutboxRecord] {
+        defer { records = [] }
+        return records
     }
 }

@@ -26,6 +26,8 @@ struct PreparedTurn: Sendable {
     var commit: TurnCommit
     var newState: SessionState?
     var effects: Int
+    /// Outbox rows leased to the handoff dispatcher for this commit (`OutboxDispatcher.handoffLease`).
+    var promised = 0
 }
 
 extension TurnWorker {
@@ -37,7 +39,13 @@ extension TurnWorker {
         guard let prepared = try await prepare(entry, loaded, owner: owner, now: now, releaseLane: releaseLane, mayClassify: true) else {
             throw TurnError("the engine asked for a classification the turn could not run")
         }
-        let result = try await store.commitTurn(prepared.commit)
+        let result: TurnCommitResult
+        do {
+            result = try await store.commitTurn(prepared.commit)
+        } catch {
+            notCommitted(prepared)
+            throw error
+        }
         await committed(prepared, result)
     }
 
@@ -128,11 +136,28 @@ extension TurnWorker {
                                             detail: "subscriber \(session.subscriberID): message \(status.messageID) undeliverable (131026)",
                                             at: now))
         }
-        return PreparedTurn(entry: entry, commit: commit, newState: newState, effects: effects.count)
+        // The rows due at once go to this process's dispatcher in memory, leased to it by the
+        // commit, while it has room for them.
+        var promised = 0
+        if let handoff {
+            let due = commit.outbox.count { $0.availableAt <= now }
+            if let lease = handoff.handoffLease(rows: due, now: now) {
+                commit.outboxLease = lease
+                promised = due
+            }
+        }
+        return PreparedTurn(entry: entry, commit: commit, newState: newState, effects: effects.count, promised: promised)
     }
 
-    /// Metrics, the debug line and the commit observer of a committed turn.
-    func committed(_ turn: PreparedTurn, _ result: TurnCommitResult) async {
+    /// A prepared turn whose commit failed: its outbox lease is given back.
+    func notCommitted(_ turn: PreparedTurn) {
+        if turn.promised > 0 { handoff?.forgo(promised: turn.promised) }
+    }
+
+    /// Hands a committed turn's leased outbox rows to the dispatcher (unless the caller hands a
+    /// whole round's over at once), then metrics, the debug line and the commit observer.
+    func committed(_ turn: PreparedTurn, _ result: TurnCommitResult, handOver: Bool = true) async {
+        if handOver, turn.promised > 0 { await handoff?.adopt(result.leased, promised: turn.promised) }
         let item = turn.entry.item
         let committedAt = await clock.now()
         metrics.turns.increment()

@@ -72,10 +72,15 @@ public final class TurnWorker: Service, Sendable {
     let metrics: RuntimeMetrics
     let logger: Logger
     let attempts = AttemptCounter()
+    /// The dispatcher in this process that committed outbox rows are handed to (see
+    /// `OutboxDispatcher.handoffLease`); nil: every row waits for a dispatcher's claim.
+    let handoff: OutboxDispatcher?
 
     public init(store: any Store, deployments: Deployments, configuration: Configuration = Configuration(),
                 clock: any RuntimeClock = SystemClock(), signal: WakeSignal = WakeSignal(),
-                metrics: RuntimeMetrics = RuntimeMetrics(), logger: Logger = Logger(label: "arriwa.worker")) {
+                metrics: RuntimeMetrics = RuntimeMetrics(), logger: Logger = Logger(label: "arriwa.worker"),
+                handoff: OutboxDispatcher? = nil) {
+        self.handoff = handoff
         self.store = store
         self.deployments = deployments
         self.configuration = configuration
