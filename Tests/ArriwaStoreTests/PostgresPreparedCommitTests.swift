@@ -90,6 +90,29 @@ struct PostgresPreparedCommitTests {
         #expect(indexes == ["lanes_pkey", "inbox_pkey", "sessions_pkey", "timers_pkey", "message_log_pkey"], "\(plan)")
     }
 
+    @Test("the outbox completion's cached plan, made over the empty tables of a new database, probes the outbox and message log by their primary keys only")
+    func completionPlanProbesPrimaryKeys() async throws {
+        let store = try await oneConnectionStore()
+        defer { Task { try? await store.shutdown() } }
+        // As for the commit: the function's plan is generic, made once over whatever the tables
+        // hold; a partial index of pending rows matched by the statement would be scanned whole
+        // for every completed row.
+        for (name, value) in BatchTurnStatement.planSettings {
+            try await store.rows(PostgresQuery(unsafeSQL: "SET \(name) = \(value)"))
+        }
+        let types = CompletionFunction.types
+        try await store.rows(PostgresQuery(unsafeSQL: "PREPARE completion_plan(\(types.joined(separator: ", "))) AS \(CompletionFunction.body)"))
+        let nulls = Array(repeating: "NULL", count: types.count).joined(separator: ", ")
+        let plan = try await store.rows(PostgresQuery(unsafeSQL: "EXPLAIN (COSTS OFF) EXECUTE completion_plan(\(nulls))"))
+            .map { try $0.decode(String.self) }.joined(separator: "\n")
+        for scan in ["Seq Scan", "Bitmap", "Hash Join", "Merge Join"] {
+            #expect(!plan.contains(scan), "\(scan) in the completion's plan:\n\(plan)")
+        }
+        let scans = plan.split(separator: "\n").filter { $0.contains("Index Scan") }
+        #expect(scans.count == 3 && scans.allSatisfy { $0.contains("outbox_pkey") || $0.contains("message_log_pkey") }, "\(plan)")
+        #expect(plan.contains("Index Cond: (id = u.id)"), "\(plan)")
+    }
+
     @Test("a claim looks past the oldest pending entries when all their lanes are leased")
     func claimBeyondTheWindow() async throws {
         let store = try await oneConnectionStore()

@@ -20,7 +20,8 @@ struct ServerFunction: Sendable {
 
 extension PostgresStore {
     /// Every function the store calls, created by `migrate`.
-    static let serverFunctions: [ServerFunction] = [BatchTurnStatement.serverFunction, ClaimFunction.serverFunction]
+    static let serverFunctions: [ServerFunction] = [BatchTurnStatement.serverFunction, ClaimFunction.serverFunction,
+                                                    CompletionFunction.serverFunction]
 }
 
 /// The lane claim as one call (one round trip where it took two): the lease, then — as a
@@ -117,5 +118,59 @@ enum ClaimFunction {
     /// The prepared call.
     static func call(window: Int64, now: Int64, limit: Int64, owner: String, until: Int64, perLane: Int64) -> PostgresQuery {
         "SELECT * FROM \(unescaped: serverFunction.name)(\(window), \(now), \(limit), \(owner), \(until), \(perLane))"
+    }
+}
+
+/// The outbox completions of a batch (`PostgresStore.completeOutbox`) as one call of a function
+/// whose statement is planned once per connection, as the turn commit's is (`BatchTurnStatement`):
+/// with the dispatcher handed its rows in memory, completions come in smaller batches, and
+/// planning the statement at every call (the connections' `force_custom_plan`) had become a fifth
+/// of its server time. The same settings leave one plan — primary-key probes of `outbox` and
+/// `message_log` — and the statement matches no partial index of the outbox (`status NOT IN`
+/// rather than `= 'pending'`, the same rows by the table's check constraint), which a generic plan
+/// made over a new database's empty tables would otherwise scan whole for each row.
+///
+/// Parameters: the rows' ids, lease owners, outcomes (`delivered`, `retry`, `dead`), times, remote
+/// ids (with whether each is set), retry times and errors; then the sent messages' tenants, ids,
+/// provider ids and times. Returns how many rows and messages it updated.
+enum CompletionFunction {
+    static let types = ["bigint[]", "text[]", "text[]", "bigint[]", "text[]", "boolean[]", "bigint[]", "text[]",
+                        "text[]", "text[]", "text[]", "bigint[]"]
+
+    /// The statement, `$n` being the function's arguments.
+    static let body = """
+        WITH done AS (UPDATE outbox o SET
+                status = CASE u.kind WHEN 'delivered' THEN 'delivered' WHEN 'dead' THEN 'dead' ELSE o.status END,
+                delivered_at = CASE WHEN u.kind = 'delivered' THEN u.now ELSE o.delivered_at END,
+                remote_id = CASE WHEN u.kind = 'delivered' THEN (CASE WHEN u.has_remote THEN u.remote END) ELSE o.remote_id END,
+                next_attempt_at = CASE WHEN u.kind = 'retry' THEN u.at ELSE o.next_attempt_at END,
+                last_error = CASE WHEN u.kind = 'delivered' THEN o.last_error ELSE u.error END,
+                owner = NULL
+            FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::boolean[], $7::bigint[], $8::text[])
+                AS u(id, owner, kind, now, remote, has_remote, at, error)
+            WHERE o.id = u.id AND o.owner = u.owner AND o.status NOT IN ('delivered', 'dead') RETURNING 1),
+        sending AS (SELECT m.tenant, m.message_id, s.provider_message_id, s.at FROM message_log m
+            JOIN unnest($9::text[], $10::text[], $11::text[], $12::bigint[]) AS s(tenant, message_id, provider_message_id, at)
+                ON m.tenant = s.tenant AND m.message_id = s.message_id
+            ORDER BY m.tenant, m.message_id FOR UPDATE OF m),
+        marked AS (UPDATE message_log m SET provider_message_id = COALESCE(x.provider_message_id, m.provider_message_id),
+                state = CASE WHEN \(DeliveryState.sql(next: "'sent'", current: "m.state")) THEN 'sent' ELSE m.state END,
+                updated_at = CASE WHEN \(DeliveryState.sql(next: "'sent'", current: "m.state")) THEN x.at ELSE m.updated_at END
+            FROM sending x WHERE m.tenant = x.tenant AND m.message_id = x.message_id RETURNING 1)
+        SELECT (SELECT COUNT(*) FROM done), (SELECT COUNT(*) FROM marked)
+        """
+
+    static let serverFunction = ServerFunction(prefix: "arriwa_complete_outbox") { name in
+        let settings = BatchTurnStatement.planSettings.map { "SET \($0.key) = \($0.value)" }.joined(separator: " ")
+        return """
+            CREATE FUNCTION \(name)(\(types.joined(separator: ", ")))
+            RETURNS TABLE (rows_completed bigint, messages_marked bigint) LANGUAGE plpgsql VOLATILE \(settings)
+            AS $arriwa_body$
+            BEGIN
+            RETURN QUERY
+            \(body);
+            END
+            $arriwa_body$
+            """
     }
 }

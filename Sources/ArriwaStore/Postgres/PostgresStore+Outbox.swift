@@ -74,35 +74,19 @@ extension PostgresStore {
                                                                   messages: messages))
     }
 
+    /// The call of the completion function (`CompletionFunction`) with the batch's arrays.
     static func completionsQuery(_ batch: [OutboxCompletion], kinds: [String], remotes: [String], hasRemote: [Bool], ats: [Int64], errors: [String],
                                  messages: [SentMessage]) -> PostgresQuery {
         """
-        WITH done AS (UPDATE outbox o SET
-                status = CASE u.kind WHEN 'delivered' THEN 'delivered' WHEN 'dead' THEN 'dead' ELSE o.status END,
-                delivered_at = CASE WHEN u.kind = 'delivered' THEN u.now ELSE o.delivered_at END,
-                remote_id = CASE WHEN u.kind = 'delivered' THEN (CASE WHEN u.has_remote THEN u.remote END) ELSE o.remote_id END,
-                next_attempt_at = CASE WHEN u.kind = 'retry' THEN u.at ELSE o.next_attempt_at END,
-                last_error = CASE WHEN u.kind = 'delivered' THEN o.last_error ELSE u.error END,
-                owner = NULL
-            FROM unnest(\(batch.map(\.id))::bigint[], \(batch.map(\.owner))::text[], \(kinds)::text[], \(batch.map(\.now))::bigint[],
-                        \(remotes)::text[], \(hasRemote)::boolean[], \(ats)::bigint[], \(errors)::text[])
-                AS u(id, owner, kind, now, remote, has_remote, at, error)
-            WHERE o.id = u.id AND o.owner = u.owner AND o.status = 'pending' RETURNING 1),
-        sending AS (SELECT m.tenant, m.message_id, s.provider_message_id, s.at FROM message_log m
-            JOIN unnest(\(messages.map(\.tenant))::text[], \(messages.map(\.messageID))::text[],
-                        \(NullableArray(messages.map(\.providerMessageID)))::text[], \(messages.map(\.at))::bigint[])
-                AS s(tenant, message_id, provider_message_id, at) ON m.tenant = s.tenant AND m.message_id = s.message_id
-            ORDER BY m.tenant, m.message_id FOR UPDATE OF m),
-        marked AS (UPDATE message_log m SET provider_message_id = COALESCE(x.provider_message_id, m.provider_message_id),
-                state = CASE WHEN \(unescaped: DeliveryState.sql(next: "'sent'", current: "m.state")) THEN 'sent' ELSE m.state END,
-                updated_at = CASE WHEN \(unescaped: DeliveryState.sql(next: "'sent'", current: "m.state")) THEN x.at ELSE m.updated_at END
-            FROM sending x WHERE m.tenant = x.tenant AND m.message_id = x.message_id RETURNING 1)
-        SELECT (SELECT COUNT(*) FROM done) AS done, (SELECT COUNT(*) FROM marked) AS marked
+        SELECT * FROM \(unescaped: CompletionFunction.serverFunction.name)(\(batch.map(\.id))::bigint[], \(batch.map(\.owner))::text[], \(kinds)::text[],
+            \(batch.map(\.now))::bigint[], \(remotes)::text[], \(hasRemote)::boolean[], \(ats)::bigint[], \(errors)::text[],
+            \(messages.map(\.tenant))::text[], \(messages.map(\.messageID))::text[], \(NullableArray(messages.map(\.providerMessageID)))::text[],
+            \(messages.map(\.at))::bigint[])
         """
     }
 
     enum CompletionsTag: HotStatementTag {
-        static let name = "arriwa_complete_outbox_v1"
+        static let name = "arriwa_complete_outbox_v2"
         static let sql = PostgresStore.completionsQuery([], kinds: [], remotes: [], hasRemote: [], ats: [], errors: [], messages: []).sql
         static let types: [PostgresDataType] = [.int8Array, .textArray, .textArray, .int8Array, .textArray, .boolArray, .int8Array, .textArray,
                                                 .textArray, .textArray, .textArray, .int8Array]
