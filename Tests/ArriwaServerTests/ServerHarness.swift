@@ -125,12 +125,7 @@ struct ServerHarness {
     }
 
     func waitUntil(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        Issue.record("condition not met within \(timeout)")
+        try await ArriwaTestSupport.waitUntil(timeout: timeout, condition)
     }
 
     func session(phone: String = "+79991234567") async throws -> SessionState? {

@@ -114,16 +114,8 @@ struct EndToEndHarness {
     }
 
     func waitUntil(timeout: Duration = .seconds(15), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        Issue.record("condition not met within \(timeout)")
-        throw Timeout()
+        try await ArriwaTestSupport.waitUntil(timeout: timeout, every: .milliseconds(20), condition)
     }
-
-    struct Timeout: Error {}
 }
 
 extension FakeWhatsAppProvider.Received {

@@ -31,15 +31,6 @@ import Testing
                          logger: Self.quiet)
     }
 
-    func waitUntil(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async throws {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        Issue.record("condition not met within \(timeout)")
-    }
-
     func say(_ text: String, phone: String, store: any Store) async throws {
         let hash = try #require(Phone.hash(phone))
         let now = Int64(Date().timeIntervalSince1970 * 1000)
