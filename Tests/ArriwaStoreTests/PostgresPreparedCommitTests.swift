@@ -63,22 +63,26 @@ struct PostgresPreparedCommitTests {
                 && !plan.contains("Seq Scan") && !plan.contains("Bitmap"), "\(plan)")
     }
 
+    /// The plan a server function keeps for its statement `body`: the same statement, prepared on
+    /// `store`'s one connection with the functions' planner settings, as a generic plan.
+    private func functionPlan(_ body: String, types: [String], on store: PostgresStore) async throws -> String {
+        for (name, value) in BatchTurnStatement.planSettings {
+            try await store.rows(PostgresQuery(unsafeSQL: "SET \(name) = \(value)"))
+        }
+        try await store.rows(PostgresQuery(unsafeSQL: "PREPARE function_plan(\(types.joined(separator: ", "))) AS \(body)"))
+        let nulls = Array(repeating: "NULL", count: types.count).joined(separator: ", ")
+        return try await store.rows(PostgresQuery(unsafeSQL: "EXPLAIN (COSTS OFF) EXECUTE function_plan(\(nulls))"))
+            .map { try $0.decode(String.self) }.joined(separator: "\n")
+    }
+
     @Test("the turn commit's cached plan, made over the empty tables of a new database, probes each table by its primary key only")
     func commitPlanProbesPrimaryKeys() async throws {
         let store = try await oneConnectionStore()
         defer { Task { try? await store.shutdown() } }
         // The function's statement is planned once per connection, with the function's settings,
         // as a generic plan — on a new deployment over empty tables, where the planner cannot tell
-        // a table's primary key from another index led by the same column. The same statement,
-        // prepared here with the same settings, shows the plan the function keeps.
-        for (name, value) in BatchTurnStatement.planSettings {
-            try await store.rows(PostgresQuery(unsafeSQL: "SET \(name) = \(value)"))
-        }
-        let types = BatchTurnStatement.parts.types
-        try await store.rows(PostgresQuery(unsafeSQL: "PREPARE commit_plan(\(types.joined(separator: ", "))) AS \(BatchTurnStatement.parts.body)"))
-        let nulls = Array(repeating: "NULL", count: types.count).joined(separator: ", ")
-        let plan = try await store.rows(PostgresQuery(unsafeSQL: "EXPLAIN (COSTS OFF) EXECUTE commit_plan(\(nulls))"))
-            .map { try $0.decode(String.self) }.joined(separator: "\n")
+        // a table's primary key from another index led by the same column.
+        let plan = try await functionPlan(BatchTurnStatement.parts.body, types: BatchTurnStatement.parts.types, on: store)
         #expect(plan.contains("$8"), "not a generic plan:\n\(plan)")
         for scan in ["Seq Scan", "Bitmap", "Hash Join", "Merge Join"] {
             #expect(!plan.contains(scan), "\(scan) in the commit's plan:\n\(plan)")
@@ -97,14 +101,7 @@ struct PostgresPreparedCommitTests {
         // As for the commit: the function's plan is generic, made once over whatever the tables
         // hold; a partial index of pending rows matched by the statement would be scanned whole
         // for every completed row.
-        for (name, value) in BatchTurnStatement.planSettings {
-            try await store.rows(PostgresQuery(unsafeSQL: "SET \(name) = \(value)"))
-        }
-        let types = CompletionFunction.types
-        try await store.rows(PostgresQuery(unsafeSQL: "PREPARE completion_plan(\(types.joined(separator: ", "))) AS \(CompletionFunction.body)"))
-        let nulls = Array(repeating: "NULL", count: types.count).joined(separator: ", ")
-        let plan = try await store.rows(PostgresQuery(unsafeSQL: "EXPLAIN (COSTS OFF) EXECUTE completion_plan(\(nulls))"))
-            .map { try $0.decode(String.self) }.joined(separator: "\n")
+        let plan = try await functionPlan(CompletionFunction.body, types: CompletionFunction.types, on: store)
         for scan in ["Seq Scan", "Bitmap", "Hash Join", "Merge Join"] {
             #expect(!plan.contains(scan), "\(scan) in the completion's plan:\n\(plan)")
         }
