@@ -150,11 +150,10 @@ public final class OutboxDispatcher: Service, Sendable {
                     var claimed: [OutboxRecord] = []
                     // Claims come in batches: while deliveries run, wait until a quarter of the slots
                     // are free rather than claiming one row per finished delivery (each claim is a
-                    // write transaction).
-                    // A claim that found nothing is not repeated before `idlePoll` has passed (unless
-                    // `wake()` asks): rows handed over wake the loop often, and claim nothing.
+                    // write transaction). A claim that found nothing is not repeated before
+                    // `idlePoll` has passed (unless `wake()` asks): hand-overs wake the loop often.
                     let polled = lastEmptyClaim.map { ContinuousClock.now - $0 >= configuration.idlePoll } ?? true
-                    if free > 0 && (busy == 0 || free >= max(1, configuration.concurrency / 4))
+                    if free > 0 && (busy == 0 || free >= threshold)
                         && (polled || claimSoon.exchange(false, ordering: .relaxed)) {
                         do {
                             claimed = try await store.claimOutbox(owner: configuration.owner, limit: free, now: now,

@@ -35,23 +35,16 @@ extension TurnWorker {
             }
             guard !prepared.isEmpty else { continue }
             let results = await store.commitTurns(prepared.map(\.turn.commit))
-            // The round's leased outbox rows go to the dispatcher together: one wake-up, and
-            // deliveries that end close together complete in one batch.
-            var leased: [OutboxRecord] = [], promised = 0
-            for ((_, turn), result) in zip(prepared, results) {
-                if case .success(let committed) = result, turn.promised > 0 {
-                    leased += committed.leased
-                    promised += turn.promised
-                }
-            }
-            if promised > 0 { await handoff?.adopt(leased, promised: promised) }
+            await handOver(zip(prepared, results).compactMap { prepared, result in
+                (try? result.get()).map { (prepared.turn, $0) }
+            })
             for ((index, turn), result) in zip(prepared, results) {
                 switch result {
                 case .success(let committed):
                     await attempts.clear(turn.entry.seq)
                     if cursors[index].isLastEntry { cursors[index].released = true }
                     cursors[index].next += 1
-                    await self.committed(turn, committed, handOver: false)
+                    await self.committed(turn, committed)
                 case .failure(let error):
                     notCommitted(turn)
                     await settle(&cursors[index], after: error, owner: owner)

@@ -46,6 +46,7 @@ extension TurnWorker {
             notCommitted(prepared)
             throw error
         }
+        await handOver([(prepared, result)])
         await committed(prepared, result)
     }
 
@@ -154,10 +155,16 @@ extension TurnWorker {
         if turn.promised > 0 { handoff?.forgo(promised: turn.promised) }
     }
 
-    /// Hands a committed turn's leased outbox rows to the dispatcher (unless the caller hands a
-    /// whole round's over at once), then metrics, the debug line and the commit observer.
-    func committed(_ turn: PreparedTurn, _ result: TurnCommitResult, handOver: Bool = true) async {
-        if handOver, turn.promised > 0 { await handoff?.adopt(result.leased, promised: turn.promised) }
+    /// Committed turns' leased outbox rows, handed to the dispatcher together (a round's at once:
+    /// one wake-up, and deliveries that end close together complete in one batch).
+    func handOver(_ turns: [(turn: PreparedTurn, result: TurnCommitResult)]) async {
+        let promised = turns.reduce(0) { $0 + $1.turn.promised }
+        guard promised > 0, let handoff else { return }
+        await handoff.adopt(turns.flatMap { $0.turn.promised > 0 ? $0.result.leased : [] }, promised: promised)
+    }
+
+    /// Metrics, the debug line and the commit observer of a committed turn.
+    func committed(_ turn: PreparedTurn, _ result: TurnCommitResult) async {
         let item = turn.entry.item
         let committedAt = await clock.now()
         metrics.turns.increment()
