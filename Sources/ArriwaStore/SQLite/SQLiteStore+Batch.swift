@@ -231,32 +231,31 @@ extension SQLiteStore {
         guard inserted == inserts.count else { throw BatchCheckFailed(check: "new session") }
     }
 
-    /// One multi-row insert; what it did not store was already there (duplicates).
+    /// The batch's outbox rows; what was not stored was already there (duplicates).
     private func insertOutbox(_ commits: [TurnCommit], _ encoded: [TurnRows]) async throws -> [TurnCommitResult] {
         let rows = zip(commits, encoded).flatMap { commit, rows in rows.outbox.map { ($0, commit.now) } }
-        var stored: [OutboxTriple: Int64] = [:]
-        for chunk in rows.chunked(Self.rowsPerStatement(columns: 11)) {
-            for (triple, id) in try await insertOutboxRows(Array(chunk)) { stored[triple] = id }
-        }
-        return TurnCommit.results(commits, stored: stored)
+        return TurnCommit.results(commits, stored: try await insertOutboxRows(rows))
     }
 
-    /// Inserts outbox rows (each with its commit's time), returning the ones stored with their ids.
+    /// Inserts outbox rows (each with its commit's time) in multi-row statements, returning the
+    /// ones stored with their ids: a row not returned was already there.
     func insertOutboxRows(_ rows: [(TurnRows.Outbox, Int64)]) async throws -> [OutboxTriple: Int64] {
-        guard !rows.isEmpty else { return [:] }
-        let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)", count: rows.count).joined(separator: ", ")
-        let returned = try await query("""
-            INSERT INTO outbox (tenant, key, destination, session_id, lane, effect, available_at, status, attempts, next_attempt_at, owner,
-                                created_at)
-            VALUES \(values) ON CONFLICT (tenant, destination, key) DO NOTHING RETURNING id, tenant, destination, key
-            """, rows.flatMap { item, now -> [SQLiteData] in
-                [.text(item.tenant), .text(item.key), .text(item.destination), .text(item.sessionID), .text(item.lane),
-                 .text(item.effect), .int64(item.availableAt), .int64(Int64(item.attempts)), .int64(item.nextAttemptAt),
-                 item.owner.map(SQLiteData.text) ?? .null, .int64(now)]
-            })
         var stored: [OutboxTriple: Int64] = [:]
-        for row in returned {
-            stored[OutboxTriple(tenant: try row.string("tenant"), destination: try row.string("destination"), key: try row.string("key"))] = try row.int("id")
+        for chunk in rows.chunked(Self.rowsPerStatement(columns: 11)) {
+            let values = Array(repeating: "(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)", count: chunk.count).joined(separator: ", ")
+            let returned = try await query("""
+                INSERT INTO outbox (tenant, key, destination, session_id, lane, effect, available_at, status, attempts, next_attempt_at, owner,
+                                    created_at)
+                VALUES \(values) ON CONFLICT (tenant, destination, key) DO NOTHING RETURNING id, tenant, destination, key
+                """, chunk.flatMap { item, now -> [SQLiteData] in
+                    [.text(item.tenant), .text(item.key), .text(item.destination), .text(item.sessionID), .text(item.lane),
+                     .text(item.effect), .int64(item.availableAt), .int64(Int64(item.attempts)), .int64(item.nextAttemptAt),
+                     item.owner.map(SQLiteData.text) ?? .null, .int64(now)]
+                })
+            for row in returned {
+                let triple = OutboxTriple(tenant: try row.string("tenant"), destination: try row.string("destination"), key: try row.string("key"))
+                stored[triple] = try row.int("id")
+            }
         }
         return stored
     }

@@ -86,11 +86,7 @@ extension SQLiteStore {
                          .text(timer.dedupeKey), .text(timer.event)]
                     })
             }
-            // Multi-row inserts; the rows they did not store were already there (duplicates).
-            var stored: [OutboxTriple: Int64] = [:]
-            for chunk in rows.outbox.map({ ($0, commit.now) }).chunked(Self.rowsPerStatement(columns: 11)) {
-                for (triple, id) in try await insertOutboxRows(Array(chunk)) { stored[triple] = id }
-            }
+            let stored = try await insertOutboxRows(rows.outbox.map { ($0, commit.now) })
             for message in commit.messages {
                 try await execute("""
                     INSERT INTO message_log (tenant, message_id, provider_message_id, session_id, lane, node, state, updated_at)
