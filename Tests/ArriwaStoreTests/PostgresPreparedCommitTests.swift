@@ -9,6 +9,7 @@ import Testing
 /// statement is planned once per connection.
 @Suite("PostgreSQL prepared turn commits")
 struct PostgresPreparedCommitTests {
+
     /// A store on a fresh database (dropped at shutdown), migrated unless told otherwise.
     private func freshStore(connections: Int, migrated: Bool = true) async throws -> PostgresStore {
         let admin = try await PostgresTestServer.adminURL()
@@ -65,13 +66,14 @@ struct PostgresPreparedCommitTests {
 
     /// The plan a server function keeps for its statement `body`: the same statement, prepared on
     /// `store`'s one connection with the functions' planner settings, as a generic plan.
-    private func functionPlan(_ body: String, types: [String], on store: PostgresStore) async throws -> String {
+    /// `name`: the prepared statement's, new on that connection.
+    private func functionPlan(_ body: String, types: [String], on store: PostgresStore, name: String = "function_plan") async throws -> String {
         for (name, value) in BatchTurnStatement.planSettings {
             try await store.rows(PostgresQuery(unsafeSQL: "SET \(name) = \(value)"))
         }
-        try await store.rows(PostgresQuery(unsafeSQL: "PREPARE function_plan(\(types.joined(separator: ", "))) AS \(body)"))
+        try await store.rows(PostgresQuery(unsafeSQL: "PREPARE \(name)(\(types.joined(separator: ", "))) AS \(body)"))
         let nulls = Array(repeating: "NULL", count: types.count).joined(separator: ", ")
-        return try await store.rows(PostgresQuery(unsafeSQL: "EXPLAIN (COSTS OFF) EXECUTE function_plan(\(nulls))"))
+        return try await store.rows(PostgresQuery(unsafeSQL: "EXPLAIN (COSTS OFF) EXECUTE \(name)(\(nulls))"))
             .map { try $0.decode(String.self) }.joined(separator: "\n")
     }
 
@@ -108,6 +110,29 @@ struct PostgresPreparedCommitTests {
         let scans = plan.split(separator: "\n").filter { $0.contains("Index Scan") }
         #expect(scans.count == 3 && scans.allSatisfy { $0.contains("outbox_pkey") || $0.contains("message_log_pkey") }, "\(plan)")
         #expect(plan.contains("Index Cond: (id = u.id)"), "\(plan)")
+    }
+
+    @Test("the lane claim's cached plans, made over the empty tables of a new database, find every row through an index")
+    func claimPlansProbeIndexes() async throws {
+        let store = try await oneConnectionStore()
+        defer { Task { try? await store.shutdown() } }
+        // The claim's statements are planned once per connection, generically: over a new
+        // deployment's empty tables too, each table must be read through the index led by what
+        // the statement knows — never a scan of a whole table or of every pending entry's lane.
+        let types = ["bigint", "bigint", "bigint", "text", "bigint", "bigint", "text[]", "text[]"]
+        var indexes: Set<String> = []
+        let bodies = [ClaimFunction.lease(window: "ORDER BY i.seq LIMIT $1"), ClaimFunction.lease(window: ""), ClaimFunction.entries(of: "$7, $8")]
+        for (index, body) in bodies.enumerated() {
+            let plan = try await functionPlan(body, types: types, on: store, name: "claim_plan_\(index)")
+            for scan in ["Seq Scan", "Bitmap", "Hash Join", "Merge Join"] {
+                #expect(!plan.contains(scan), "\(scan) in a claim's plan:\n\(plan)")
+            }
+            for line in plan.split(separator: "\n") where line.contains("Scan") {
+                guard let range = line.range(of: " using ") else { continue }
+                indexes.insert(String(line[range.upperBound...].prefix { $0 != " " }))
+            }
+        }
+        #expect(indexes == ["inbox_pending", "lanes_pkey", "inbox_lane_pending", "subscribers_pkey", "sessions_latest"], "\(indexes)")
     }
 
     @Test("a claim looks past the oldest pending entries when all their lanes are leased")
