@@ -135,6 +135,81 @@ struct PostgresPreparedCommitTests {
         #expect(indexes == ["inbox_pending", "lanes_pkey", "inbox_lane_pending", "subscribers_pkey", "sessions_latest"], "\(indexes)")
     }
 
+    @Test("a batch is cut into at most two ordered, contiguous slices, each of at least the slice size")
+    func commitSlices() {
+        for count in 0...100 {
+            let slices = PostgresStore.commitSlices(count)
+            #expect(slices.first?.lowerBound == 0 && slices.last?.upperBound == count)
+            #expect(zip(slices, slices.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+            #expect(slices.count == (count >= 2 * PostgresStore.sliceTurns ? PostgresStore.maximumSlices : 1), "\(count): \(slices)")
+            #expect(slices.count == 1 || slices.allSatisfy { $0.count >= PostgresStore.sliceTurns }, "\(count): \(slices)")
+        }
+    }
+
+    /// `count` lanes with one pending entry each, claimed by "W", and a turn for each that starts
+    /// its session, sends `send(n)` and schedules a nudge.
+    private func newSessions(_ count: Int, in store: PostgresStore, send: (Int) -> String) async throws -> [TurnCommit] {
+        for n in 1...count { _ = try await store.appendInbox(Sample.item(n, id: "m\(n)")) }
+        let claims = try await store.claimLanes(owner: "W", limit: count, perLane: 1, now: 100, leaseMillis: 60_000)
+        try #require(claims.count == count)
+        var commits: [TurnCommit] = []
+        for n in 1...count {
+            let claim = try #require(claims.first { $0.lane == "hash-\(n)" })
+            let state = Sample.session(n)
+            var commit = TurnCommit(tenant: Sample.tenant, lane: claim.lane, owner: "W", now: 200, consumed: claim.entries.map(\.seq),
+                                    session: state, releaseLane: true)
+            commit.add(effects: [Sample.send(send(n), session: state), .schedule(Sample.timer(state, due: 60_000))])
+            commits.append(commit)
+        }
+        return commits
+    }
+
+    /// How many transactions wrote the rows `table` holds (their distinct `xmin`).
+    private func transactions(writing table: String, in store: PostgresStore) async throws -> Int {
+        try await store.rows(PostgresQuery(unsafeSQL: "SELECT COUNT(DISTINCT xmin::text) FROM \(table)")).first?.decode(Int.self) ?? 0
+    }
+
+    @Test("a large batch commits in two transactions at once: a lost lease in the second fails that turn alone and leaves the first's")
+    func slicedBatch() async throws {
+        let store = try await freshStore(connections: 4)
+        defer { Task { try? await store.shutdown() } }
+        let count = 2 * PostgresStore.sliceTurns + 6
+        var commits = try await newSessions(count, in: store) { "msg-\($0)" }
+        commits[count - 1].owner = "someone-else"
+        let results = await store.commitTurns(commits)
+        let slices = PostgresStore.commitSlices(count)
+        try #require(slices.count == 2 && results.count == count)
+        for n in 1..<count { #expect(try results[n - 1].get().duplicateOutboxKeys.isEmpty, "turn \(n)") }
+        #expect((results[count - 1].failureError as? StoreError)?.code == .leaseLost)
+        // The first slice was one statement; the second, rolled back by the stranger, went turn by turn.
+        #expect(store.batchStatistics == BatchCommitStatistics(shared: slices[0].count, alone: slices[1].count))
+        #expect(try await transactions(writing: "sessions", in: store) == 1 + slices[1].count - 1)
+        for n in 1..<count {
+            #expect(try await store.session(tenant: Sample.tenant, id: Sample.session(n).id) == Sample.session(n))
+            #expect(try await store.pendingTimers(tenant: Sample.tenant, sessionID: Sample.session(n).id).count == 1)
+        }
+        #expect(try await store.session(tenant: Sample.tenant, id: Sample.session(count).id) == nil)
+        #expect(try await store.outbox(OutboxFilter(tenant: Sample.tenant)).count == count - 1)
+        #expect(try await store.pendingInboxCount() == 1)
+    }
+
+    @Test("a large batch that repeats an outbox key across its turns commits in one transaction, the first turn storing the key")
+    func repeatedKeyKeepsOneTransaction() async throws {
+        let store = try await freshStore(connections: 4)
+        defer { Task { try? await store.shutdown() } }
+        let count = 2 * PostgresStore.sliceTurns + 6
+        // The first and the last turn queue the same key: in two transactions at once, either
+        // could store it first.
+        let commits = try await newSessions(count, in: store) { $0 == 1 || $0 == count ? "same" : "msg-\($0)" }
+        let results = await store.commitTurns(commits)
+        #expect(try results[0].get().duplicateOutboxKeys.isEmpty)
+        #expect(try results[count - 1].get().duplicateOutboxKeys == ["channel/same"])
+        #expect(store.batchStatistics == BatchCommitStatistics(shared: count, alone: 0))
+        #expect(try await transactions(writing: "sessions", in: store) == 1)
+        let same = try await store.outbox(OutboxFilter(tenant: Sample.tenant)).filter { $0.item.key == "same" }
+        #expect(same.map(\.item.sessionID) == [Sample.session(1).id])
+    }
+
     @Test("a claim looks past the oldest pending entries when all their lanes are leased")
     func claimBeyondTheWindow() async throws {
         let store = try await oneConnectionStore()

@@ -97,6 +97,20 @@ extension TurnCommit {
         return cancelled.isDisjoint(with: scheduled)
     }
 
+    /// Whether no outbox key (tenant, destination, key) is queued twice among these commits.
+    /// Commits that repeat one can share a transaction (the first stores it, as if committed one
+    /// after the other) but not be cut into transactions that run at once, where either could
+    /// store it first.
+    static func outboxKeysDistinct(_ commits: [TurnCommit]) -> Bool {
+        var seen: Set<OutboxTriple> = []
+        for commit in commits {
+            for item in commit.outbox where !seen.insert(OutboxTriple(tenant: item.tenant, destination: item.destination, key: item.key)).inserted {
+                return false
+            }
+        }
+        return true
+    }
+
     /// For each commit, the outbox keys refused as duplicates, given which (tenant, destination,
     /// key) triples the shared insert stored: in commit order, the first occurrence of a stored
     /// triple is new, every other occurrence a duplicate (as if committed one after the other).
