@@ -95,8 +95,8 @@ enum ClaimFunction {
     }
 
     /// Leases the free lanes with the oldest pending entries (among the first `window` of them, or
-    /// all), and returns their tenants and lanes as two arrays (NULL when none). It never waits on a lane row
-    /// another transaction holds and locks nothing it does not take, so the window's attempt
+    /// all), and returns their tenants and lanes as two arrays (NULL when none). It never waits on
+    /// a lane row another transaction holds and locks nothing it does not take, so the window's attempt
     /// leaves no lock behind when it takes nothing, and a claim cannot deadlock with another claim
     /// or a turn commit:
     /// - a lane with no row is inserted (`ON CONFLICT DO NOTHING`: a concurrent claimer that

@@ -75,18 +75,18 @@ extension PostgresStore {
         return sessions
     }
 
-    /// One statement per slice of the lot (atomic on its own, one round trip, one commit): data-modifying
-    /// CTEs write every table from arrays bound one per column, and the final SELECT checks every lease,
-    /// consumed entry and session turn, aborting the statement when one fails. Then each turn of
-    /// that slice commits alone (`commitTurn`), so each gets its own answer.
+    /// One statement per slice of the lot (atomic on its own, one round trip, one commit):
+    /// data-modifying CTEs write every table from arrays bound one per column, and the final
+    /// SELECT checks every lease, consumed entry and session turn, aborting the statement when one
+    /// fails. Then each turn of that slice commits alone (`commitTurn`), so each gets its own answer.
     ///
     /// A large lot is cut into `commitSlices` committed in transactions of their own: each slice's
     /// documents are encoded while the statement of the slice before it runs in the database, so
-    /// the worker's CPU (encoding took 3–4 ms of a round of ~14 ms at C = 64) and the database's work
-    /// overlap instead of following each other, and the two statements run on two backends at once. The turns of
-    /// one lot are independent (`canShareTransaction`: different lanes, entries and timers; and
-    /// sliced only when no outbox key repeats), so which of them share a transaction changes
-    /// nothing but the cost.
+    /// the worker's CPU (encoding took 3–4 ms of a round of ~14 ms at C = 64) and the database's
+    /// work overlap instead of following each other, and the statements run on two backends at
+    /// once. The turns of one lot are independent (`canShareTransaction`: different lanes, entries
+    /// and timers; and sliced only when no outbox key repeats), so which of them share a
+    /// transaction changes nothing but the cost.
     public func commitTurns(_ commits: [TurnCommit]) async -> [Result<TurnCommitResult, any Error>] {
         guard commits.count > 1, TurnCommit.canShareTransaction(commits) else { return await alone(commits) }
         let slices = TurnCommit.outboxKeysDistinct(commits) ? Self.commitSlices(commits.count) : [commits.indices]
@@ -106,11 +106,12 @@ extension PostgresStore {
         }
     }
 
-    /// The fewest turns worth a statement of their own: below this, a slice's fixed cost (about a
-    /// millisecond of server time per statement) outweighs what the overlap saves.
+    /// The fewest turns given a statement of their own: each statement costs about a millisecond
+    /// of server time whatever it holds (funnel-5: ~1 ms + 0.16 ms per turn), so small slices would
+    /// spend on statements what the overlap saves.
     static let sliceTurns = 12
-    /// At most this many slices (measured: two gave +4 to +20 % msgs/s at C = 64 over one; three
-    /// and four no more than two, for more server time per message).
+    /// At most this many slices: two measured faster than one at C = 64, three and four no faster
+    /// than two, for more server time per message (docs/benchmarks.md, funnel-5 round 10).
     static let maximumSlices = 2
 
     /// `count` turns cut into contiguous, ordered slices of at least `sliceTurns` (one when fewer
